@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every BPF map of Vigil, declared once. Userspace reaches them through the
+ * skeleton (probe/ only).
+ */
+#ifndef VIGIL_MAPS_H
+#define VIGIL_MAPS_H
+
+#include "vigil/vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "vigil/abi.h"
+
+/*
+ * vigil_events: the one ring buffer every program writes records to.
+ * Size is set by userspace before load (--rb-size); this is the default.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} vigil_events SEC(".maps");
+
+/*
+ * vigil_procs: tgid -> current image key. Written on fork and exec, deleted
+ * at exit. A tgid missing here existed before vigild: its key is derived
+ * from task->start_boottime (see process__key_of).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct vigil_proc_entry);
+} vigil_procs SEC(".maps");
+
+/* vigil_stats: per-CPU counters, enum vigil_stat. Userspace sums CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} vigil_stats SEC(".maps");
+
+/*
+ * vigil_heap: per-CPU scratch space where a record is assembled before
+ * bpf_ringbuf_output (records are variable-sized; the BPF stack is 512 B).
+ * rec is larger than VIGIL_EXEC_RECORD_MAX so that masked offsets plus a
+ * bounded copy length always stay inside it, as the verifier requires.
+ */
+#define VIGIL_HEAP_REC_SIZE (16384 + VIGIL_PATH_MAX + VIGIL_CGROUP_NAME_MAX)
+#define VIGIL_HEAP_REC_MASK 16383
+#define VIGIL_HEAP_PATH_SIZE (VIGIL_PATH_MAX + 256)
+struct vigil_heap {
+	__u8 rec[VIGIL_HEAP_REC_SIZE];
+	__u8 path[VIGIL_HEAP_PATH_SIZE];
+	__u32 path_pos; /* see path__resolve: kept in memory on purpose */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_heap);
+} vigil_heap_map SEC(".maps");
+
+#endif /* VIGIL_MAPS_H */
