@@ -1,0 +1,59 @@
+// Decodes ring-buffer records (bpf/include/vigil/abi.h) into model structs.
+// Everything the kernel hands us is bounds-checked; a bad record is counted
+// by reason and skipped. Never throws, never logs per record.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include "model/process.h"
+
+namespace vigil::ingest {
+
+struct ExecRecord {
+    model::Process process;   // key, parent_key, creds, paths, argv...
+    model::ProcessKey cleanup;  // previous image of this pid; ktime 0 if none
+    std::uint64_t ktime = 0;
+};
+
+struct ForkRecord {
+    model::ProcessKey child;
+    model::ProcessKey parent;
+    std::uint32_t tid = 0;
+    std::uint64_t ktime = 0;
+};
+
+using Record = std::variant<ExecRecord, ForkRecord, model::ExitEvent>;
+
+enum class DecodeError : std::size_t {
+    kTruncated = 0,    // shorter than its header or its fixed part
+    kSizeMismatch,     // header size disagrees with the bytes received
+    kBadVersion,       // ABI version differs from this build
+    kUnknownType,      // a record type this build does not know
+    kBadSlice,         // a variable-area slice points outside the record
+    kCount,
+};
+
+std::string_view decode_error_name(DecodeError e);
+
+class Decoder {
+public:
+    // Returns the record, or nullopt after counting the reason.
+    std::optional<Record> decode(const std::uint8_t* data, std::size_t size);
+
+    std::uint64_t decoded() const { return decoded_; }
+    std::uint64_t errors(DecodeError e) const { return errors_[static_cast<std::size_t>(e)]; }
+    std::uint64_t total_errors() const;
+
+private:
+    std::optional<Record> fail(DecodeError e);
+
+    std::uint64_t decoded_ = 0;
+    std::array<std::uint64_t, static_cast<std::size_t>(DecodeError::kCount)> errors_{};
+};
+
+}  // namespace vigil::ingest
