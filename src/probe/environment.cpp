@@ -120,7 +120,9 @@ Status ensure_mounts() {
 void raise_memlock_limit() {
     struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY};
     if (setrlimit(RLIMIT_MEMLOCK, &r) != 0) {
-        spdlog::warn("could not lift RLIMIT_MEMLOCK: {}", std::strerror(errno));
+        // Harmless since 5.11 (BPF memory is charged to the memory cgroup);
+        // on older kernels a later map/program load fails and says so.
+        spdlog::debug("could not lift RLIMIT_MEMLOCK: {}", std::strerror(errno));
     }
 }
 

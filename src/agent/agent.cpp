@@ -1,0 +1,228 @@
+#include "agent/agent.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/pid_file.h"
+#include "agent/pipeline.h"
+#include "agent/sink_worker.h"
+#include "common/fatal.h"
+#include "common/version.h"
+#include "export/compact.h"
+#include "export/file_exporter.h"
+#include "export/grpc_server.h"
+#include "export/json_codec.h"
+#include "probe/base_sensor.h"
+#include "probe/environment.h"
+#include "process/procfs_parse.h"
+#include "process/procfs_scanner.h"
+
+namespace vigil::agent {
+
+namespace {
+
+template <typename T>
+T must(Result<T> r, const std::string& what) {
+    if (!r) throw FatalError(what + ": " + r.error());
+    return std::move(r).value();
+}
+
+void must(const Status& s) {
+    if (!s) throw FatalError(s.error());
+}
+
+// The host's namespaces, for Namespace.is_host: those of pid 1. Where pid 1's
+// links cannot be read (vigild itself in a restricted container), fall back
+// to the inode numbers the kernel gives its initial namespaces
+// (include/linux/proc_ns.h PROC_*_INIT_INO); mnt and net have none there.
+model::Namespaces host_namespaces(const std::string& procfs) {
+    static constexpr const char* kNames[] = {"uts", "ipc", "mnt", "pid", "pid_for_children",
+                                             "net", "time", "time_for_children", "cgroup", "user"};
+    static constexpr std::uint32_t kInitIno[] = {0xEFFFFFFE, 0xEFFFFFFF, 0, 0xEFFFFFFC, 0xEFFFFFFC,
+                                                 0, 0xEFFFFFFA, 0xEFFFFFFA, 0xEFFFFFFB, 0xEFFFFFFD};
+    model::Namespaces ns{};
+    bool fallback = false;
+    for (std::size_t i = 0; i < ns.size(); ++i) {
+        char buf[128] = {};
+        std::string link = procfs + "/1/ns/" + kNames[i];
+        ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf) - 1);
+        if (n > 0) ns[i] = process::parse_ns_link(std::string_view(buf, static_cast<std::size_t>(n)));
+        if (ns[i] == 0) {
+            ns[i] = kInitIno[i];
+            fallback = true;
+        }
+    }
+    if (fallback) {
+        spdlog::info("cannot read {}/1/ns/*; is_host uses the kernel's initial namespace numbers "
+                     "(unknown for mnt and net)", procfs);
+    }
+    return ns;
+}
+
+// Everything that can lose an event, summed, so one comparison tells whether
+// a loss report is due.
+struct LossCounters {
+    std::uint64_t rb_reserve_fail = 0;
+    std::uint64_t decode_errors = 0;
+    std::uint64_t hub_dropped = 0;
+    std::uint64_t export_errors = 0;
+    bool operator==(const LossCounters&) const = default;
+};
+
+}  // namespace
+
+void block_shutdown_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int run(const Config& cfg) {
+    using namespace std::chrono_literals;
+    must(probe::check_privileges());
+    auto pid_file = must(PidFile::acquire(cfg.run_dir), "start-up");
+    must(probe::check_btf());
+    must(probe::ensure_mounts());
+    probe::raise_memlock_limit();
+    probe::route_libbpf_logs();
+
+    const std::string node = resolve_node_name(cfg);
+    exporter::ProtoMapper mapper({node, cfg.enable_process_cred, cfg.enable_process_ns},
+                                 exporter::BootClock::now(), host_namespaces(cfg.procfs));
+    process::ProcessCache cache(node, cfg.process_cache_size);
+    exporter::Hub hub(cfg.event_queue_size);
+    Pipeline pipeline(cache, mapper, hub);
+
+    // Sinks subscribe before any event exists, so the export file gets the
+    // /proc scan too.
+    std::unique_ptr<exporter::FileExporter> file;
+    std::unique_ptr<SinkWorker> file_worker;
+    if (!cfg.export_filename.empty()) {
+        exporter::FileExporterOptions fo;
+        fo.path = cfg.export_filename;
+        fo.max_size_bytes = cfg.export_file_max_size_mb << 20;
+        fo.max_backups = cfg.export_file_max_backups;
+        fo.perm = static_cast<mode_t>(cfg.export_file_perm);
+        file = must(exporter::FileExporter::open(fo), "--export-filename " + cfg.export_filename);
+        auto* f = file.get();
+        file_worker = std::make_unique<SinkWorker>(
+            hub.subscribe("export-file"),
+            [f](const tetragon::GetEventsResponse& ev) { (void)f->write(ev); },
+            [f] { f->flush(); });
+    }
+    std::unique_ptr<SinkWorker> printer;
+    if (cfg.print_events != PrintMode::kNone) {
+        bool json = cfg.print_events == PrintMode::kJson;
+        exporter::CompactOptions co{isatty(STDOUT_FILENO) == 1, false};
+        printer = std::make_unique<SinkWorker>(
+            hub.subscribe("stdout"),
+            [json, co](const tetragon::GetEventsResponse& ev) {
+                std::string line = json ? exporter::to_json_line(ev) : exporter::render_compact(ev, co);
+                if (line.empty()) return;
+                line += '\n';
+                std::fwrite(line.data(), 1, line.size(), stdout);
+            },
+            [] { std::fflush(stdout); });
+    }
+
+    auto sensor = must(probe::BaseSensor::load({cfg.rb_size},
+                                               [&pipeline](const std::uint8_t* d, std::size_t n) {
+                                                   pipeline.on_record(d, n);
+                                               }),
+                       "loading the base sensor");
+    for (const auto& p : sensor->programs()) {
+        spdlog::info("attached {} at {} (link id {})", p.name, p.hook, p.link_id);
+    }
+
+    // After attaching, so no process can slip between the scan and the hooks.
+    // Records queue in the ring buffer meanwhile.
+    auto procs = process::scan_procfs(cfg.procfs);
+    if (!procs) throw FatalError("--procfs " + cfg.procfs + ": " + procs.error());
+    std::size_t scanned = procs->size();
+    pipeline.add_procfs(std::move(procs).value());
+    spdlog::info("found {} running processes in {}", scanned, cfg.procfs);
+
+    std::atomic<bool> stop{false};
+    std::thread drain([&] {
+        auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.gc_interval_s);
+        auto next_report = std::chrono::steady_clock::now() + 10s;
+        LossCounters reported;
+        while (!stop.load(std::memory_order_relaxed)) {
+            int n = sensor->poll(100);
+            if (n < 0 && n != -EINTR) {
+                spdlog::error("ring buffer poll failed: {}", std::strerror(-n));
+            }
+            auto now = std::chrono::steady_clock::now();
+            if (now >= next_gc) {
+                cache.gc();
+                next_gc = now + std::chrono::seconds(cfg.gc_interval_s);
+            }
+            if (now >= next_report) {
+                next_report = now + 10s;
+                auto ks = sensor->kernel_stats();
+                LossCounters cur{ks.size() > 0 ? ks[0] : 0, pipeline.decoder().total_errors(),
+                                 hub.stats().dropped, file ? file->errors() : 0};
+                if (!(cur == reported)) {
+                    spdlog::warn("events lost so far: ring buffer full {}, undecodable records {}, "
+                                 "subscriber queue drops {}, export write errors {}",
+                                 cur.rb_reserve_fail, cur.decode_errors, cur.hub_dropped,
+                                 cur.export_errors);
+                    reported = cur;
+                }
+            }
+        }
+    });
+
+    exporter::GrpcServerOptions go;
+    go.address = cfg.server_address;
+    go.version = kVersion;
+    auto server_result = exporter::GrpcServer::start(go, hub);
+    if (!server_result) {
+        stop.store(true);
+        drain.join();
+        throw FatalError(server_result.error());
+    }
+    auto server = std::move(server_result).value();
+    spdlog::info("vigild {} ready on node {}: gRPC on {}{}", kVersion, node, cfg.server_address,
+                 cfg.export_filename.empty() ? "" : ", exporting to " + cfg.export_filename);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+    server->shutdown(2s);
+    stop.store(true);
+    drain.join();
+    sensor->close();  // detach first: nothing new arrives while sinks drain
+    hub.close_all();
+    if (printer) printer->stop();
+    if (file_worker) file_worker->stop();
+
+    auto ks = sensor->kernel_stats();
+    auto ps = pipeline.stats();
+    auto cs = cache.stats();
+    spdlog::info("stopped: {} exec, {} exit, {} procFS events; ring buffer full {}, undecodable "
+                 "records {}, subscriber drops {}, export errors {}; process cache {} entries, {} "
+                 "evictions",
+                 ps.exec_events, ps.exit_events, ps.procfs_events, ks.empty() ? 0 : ks[0],
+                 pipeline.decoder().total_errors(), hub.stats().dropped,
+                 file ? file->errors() : 0, cs.size, cs.evictions);
+    return 0;
+}
+
+}  // namespace vigil::agent

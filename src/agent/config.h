@@ -1,0 +1,57 @@
+// vigild's configuration: command-line flags, a YAML file (--config) and
+// VIGIL_* environment variables. Precedence: flag > environment > file >
+// built-in default. Flag names follow Tetragon's where Tetragon has one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace vigil::agent {
+
+enum class PrintMode { kNone, kCompact, kJson };
+
+struct Config {
+    std::string config_file;
+    std::string server_address = "unix:///var/run/vigil/vigil.sock";
+    std::string run_dir = "/var/run/vigil";
+    std::string export_filename;             // empty: no JSON export file
+    std::uint64_t export_file_max_size_mb = 10;
+    int export_file_max_backups = 5;
+    unsigned export_file_perm = 0600;
+    std::string log_level = "info";
+    std::string procfs = "/proc";
+    std::size_t rb_size = 0;                 // bytes; 0 = built-in 4 MiB
+    std::string node_name;                   // empty: NODE_NAME, HUBBLE_NODE_NAME, hostname
+    PrintMode print_events = PrintMode::kNone;
+    std::size_t process_cache_size = 65536;
+    std::size_t event_queue_size = 10000;    // per subscriber
+    bool enable_process_cred = true;
+    bool enable_process_ns = true;
+    std::uint32_t gc_interval_s = 30;
+};
+
+// Parses argv, the environment and the config file. Errors name the flag,
+// variable or file:line and what was expected. `--help`/`--version` come
+// back as an error whose message is the text to print, with exit_code 0.
+struct ConfigError {
+    std::string message;
+    int exit_code = 2;
+};
+
+struct ParseOutcome {
+    bool ok = false;
+    Config config;
+    ConfigError error;
+};
+
+ParseOutcome parse_config(int argc, const char* const* argv, const char* const* envp);
+
+// The node name events carry: the configured one, else $NODE_NAME, else
+// $HUBBLE_NODE_NAME (Tetragon's variables), else the host name.
+std::string resolve_node_name(const Config& cfg);
+
+}  // namespace vigil::agent

@@ -1,0 +1,56 @@
+#include "agent/pipeline.h"
+
+#include <memory>
+#include <type_traits>
+#include <variant>
+
+namespace vigil::agent {
+
+namespace {
+
+exporter::ProcessRef parent_ref(const process::Snapshot& s) {
+    return {s.parent ? &*s.parent : nullptr, s.parent_refcnt};
+}
+
+}  // namespace
+
+void Pipeline::publish_exec(const process::Snapshot& s, std::uint64_t ktime) {
+    auto ev = std::make_shared<tetragon::GetEventsResponse>(
+        mapper_.exec_event({&s.process, s.refcnt}, parent_ref(s), ktime));
+    hub_.publish(std::move(ev));
+}
+
+void Pipeline::on_record(const std::uint8_t* data, std::size_t size) {
+    auto rec = decoder_.decode(data, size);
+    if (!rec) return;
+    std::visit(
+        [this](auto& r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, ingest::ExecRecord>) {
+                auto snap = cache_.on_exec(std::move(r.process), r.cleanup);
+                ++stats_.exec_events;
+                publish_exec(snap, r.ktime);
+            } else if constexpr (std::is_same_v<T, ingest::ForkRecord>) {
+                cache_.on_fork(r.child, r.parent, r.tid, r.ktime);
+                ++stats_.forks;
+            } else {
+                auto snap = cache_.on_exit(r);
+                ++stats_.exit_events;
+                auto ev = std::make_shared<tetragon::GetEventsResponse>(
+                    mapper_.exit_event({&snap.process, snap.refcnt}, parent_ref(snap), r));
+                hub_.publish(std::move(ev));
+            }
+        },
+        *rec);
+}
+
+void Pipeline::add_procfs(std::vector<model::Process> procs) {
+    for (auto& p : procs) {
+        std::uint64_t ktime = p.start_ktime;
+        auto snap = cache_.add_procfs(std::move(p));
+        ++stats_.procfs_events;
+        publish_exec(snap, ktime);
+    }
+}
+
+}  // namespace vigil::agent

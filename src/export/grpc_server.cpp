@@ -1,0 +1,198 @@
+#include "export/grpc_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include "tetragon/sensors.grpc.pb.h"
+
+namespace vigil::exporter {
+
+namespace {
+
+// How often a stream waiting for events checks for cancellation/shutdown.
+constexpr std::chrono::milliseconds kPollInterval{200};
+
+grpc::Status unimplemented(const char* method) {
+    return {grpc::StatusCode::UNIMPLEMENTED,
+            std::string("vigild does not implement ") + method + " yet"};
+}
+
+}  // namespace
+
+std::string unix_socket_path(const std::string& address) {
+    constexpr std::string_view kPrefix = "unix://";
+    if (address.rfind(kPrefix, 0) != 0) return "";
+    return address.substr(kPrefix.size());
+}
+
+class GrpcServer::Service final : public tetragon::FineGuidanceSensors::Service {
+public:
+    Service(const GrpcServerOptions& opts, Hub& hub, Counters& c)
+        : opts_(opts), hub_(hub), c_(c) {}
+
+    grpc::Status GetEvents(grpc::ServerContext* ctx, const tetragon::GetEventsRequest* req,
+                           grpc::ServerWriter<tetragon::GetEventsResponse>* writer) override {
+        auto filter = EventFilter::compile(req->allow_list(), req->deny_list(), opts_.filter_limits);
+        if (!filter) {
+            c_.refused.fetch_add(1);
+            return {grpc::StatusCode::INVALID_ARGUMENT, "GetEvents: " + filter.error()};
+        }
+        if (req->field_filters_size() > 0 || req->has_aggregation_options()) {
+            c_.refused.fetch_add(1);
+            return {grpc::StatusCode::INVALID_ARGUMENT,
+                    "GetEvents: field_filters and aggregation_options are not supported by vigild"};
+        }
+        // Count first, then check, so two racing streams cannot both pass.
+        if (c_.active.fetch_add(1) >= opts_.max_streams) {
+            c_.active.fetch_sub(1);
+            c_.refused.fetch_add(1);
+            return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "GetEvents: too many concurrent streams (limit " +
+                        std::to_string(opts_.max_streams) + ")"};
+        }
+        c_.started.fetch_add(1);
+        auto sub = hub_.subscribe("grpc " + ctx->peer());
+        grpc::Status result = grpc::Status::OK;
+        while (!ctx->IsCancelled()) {
+            if (c_.stopping.load()) {
+                result = {grpc::StatusCode::UNAVAILABLE, "vigild is shutting down"};
+                break;
+            }
+            EventPtr ev;
+            if (!sub->pop(ev, kPollInterval)) {
+                if (sub->closed()) {
+                    result = {grpc::StatusCode::UNAVAILABLE, "vigild is shutting down"};
+                    break;
+                }
+                continue;
+            }
+            if (!filter->matches(*ev)) continue;
+            if (!writer->Write(*ev)) break;  // client went away
+            c_.sent.fetch_add(1);
+        }
+        std::uint64_t dropped = sub->dropped();
+        c_.dropped.fetch_add(dropped);
+        if (dropped > 0) {
+            spdlog::warn("gRPC stream {} ended; {} events were dropped because it read too slowly",
+                         ctx->peer(), dropped);
+        }
+        hub_.unsubscribe(sub);
+        c_.active.fetch_sub(1);
+        return result;
+    }
+
+    grpc::Status GetHealth(grpc::ServerContext*, const tetragon::GetHealthStatusRequest*,
+                           tetragon::GetHealthStatusResponse* resp) override {
+        auto* h = resp->add_health_status();
+        h->set_event(tetragon::HEALTH_STATUS_TYPE_STATUS);
+        h->set_status(tetragon::HEALTH_STATUS_RUNNING);
+        h->set_details("running");
+        return grpc::Status::OK;
+    }
+
+    grpc::Status GetVersion(grpc::ServerContext*, const tetragon::GetVersionRequest*,
+                            tetragon::GetVersionResponse* resp) override {
+        resp->set_version(opts_.version);
+        return grpc::Status::OK;
+    }
+
+    grpc::Status AddTracingPolicy(grpc::ServerContext*, const tetragon::AddTracingPolicyRequest*,
+                                  tetragon::AddTracingPolicyResponse*) override {
+        return unimplemented("AddTracingPolicy");
+    }
+    grpc::Status DeleteTracingPolicy(grpc::ServerContext*,
+                                     const tetragon::DeleteTracingPolicyRequest*,
+                                     tetragon::DeleteTracingPolicyResponse*) override {
+        return unimplemented("DeleteTracingPolicy");
+    }
+    grpc::Status ListTracingPolicies(grpc::ServerContext*,
+                                     const tetragon::ListTracingPoliciesRequest*,
+                                     tetragon::ListTracingPoliciesResponse*) override {
+        return unimplemented("ListTracingPolicies");
+    }
+
+private:
+    const GrpcServerOptions& opts_;
+    Hub& hub_;
+    Counters& c_;
+};
+
+GrpcServer::GrpcServer(GrpcServerOptions opts, Hub& hub) : opts_(std::move(opts)), hub_(hub) {}
+
+GrpcServer::~GrpcServer() { shutdown(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::start(GrpcServerOptions opts, Hub& hub) {
+    std::unique_ptr<GrpcServer> s(new GrpcServer(std::move(opts), hub));
+    s->socket_path_ = unix_socket_path(s->opts_.address);
+    if (s->opts_.address.rfind("unix:", 0) == 0 && s->socket_path_.empty()) {
+        return make_error("--server-address " + s->opts_.address +
+                          ": a unix address must be unix:///absolute/path");
+    }
+    if (!s->socket_path_.empty()) {
+        std::filesystem::path p(s->socket_path_);
+        if (!p.is_absolute()) {
+            return make_error("--server-address " + s->opts_.address +
+                              ": the socket path must be absolute (unix:///path)");
+        }
+        std::error_code ec;
+        std::filesystem::create_directories(p.parent_path(), ec);
+        if (ec) {
+            return make_error("--server-address: cannot create " + p.parent_path().string() +
+                              ": " + ec.message());
+        }
+        struct stat st{};
+        if (lstat(p.c_str(), &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) {
+                return make_error("--server-address: " + p.string() +
+                                  " exists and is not a socket; refusing to replace it");
+            }
+            ::unlink(p.c_str());
+        }
+    }
+    s->service_ = std::make_unique<Service>(s->opts_, hub, s->counters_);
+    grpc::ServerBuilder builder;
+    int bound_port = 0;
+    builder.AddListeningPort(s->opts_.address, grpc::InsecureServerCredentials(),
+                             s->socket_path_.empty() ? &bound_port : nullptr);
+    builder.RegisterService(s->service_.get());
+    builder.SetMaxReceiveMessageSize(s->opts_.max_request_bytes);
+    s->server_ = builder.BuildAndStart();
+    if (!s->server_ || (s->socket_path_.empty() && bound_port == 0)) {
+        s->server_.reset();
+        return make_error("--server-address " + s->opts_.address +
+                          ": cannot listen there (address in use or not valid)");
+    }
+    if (!s->socket_path_.empty() &&
+        ::chmod(s->socket_path_.c_str(), static_cast<mode_t>(s->opts_.socket_mode)) != 0) {
+        return make_error("cannot set mode of " + s->socket_path_ + ": " + std::strerror(errno));
+    }
+    return s;
+}
+
+void GrpcServer::shutdown(std::chrono::milliseconds grace) {
+    if (!server_) return;
+    counters_.stopping.store(true);
+    server_->Shutdown(std::chrono::system_clock::now() + grace);
+    server_->Wait();
+    server_.reset();
+    if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
+}
+
+GrpcStats GrpcServer::stats() const {
+    GrpcStats s;
+    s.streams_started = counters_.started.load();
+    s.streams_refused = counters_.refused.load();
+    s.events_sent = counters_.sent.load();
+    s.events_dropped = counters_.dropped.load();
+    s.streams_active = counters_.active.load();
+    return s;
+}
+
+}  // namespace vigil::exporter
