@@ -1,0 +1,96 @@
+#include "cli/agent_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <iterator>
+#include <utility>
+
+namespace vigil::cli {
+namespace {
+
+// tetra's --max-recv-size default: large kprobe events with stack traces
+// exceed gRPC's 4 MiB default.
+constexpr int kMaxRecvBytes = 10 * 1024 * 1024;
+
+// gRPC's canonical code names, indexed by code (0..16, fixed by the spec).
+const char* code_name(grpc::StatusCode code) {
+    static constexpr const char* kNames[] = {"OK",
+                                             "CANCELLED",
+                                             "UNKNOWN",
+                                             "INVALID_ARGUMENT",
+                                             "DEADLINE_EXCEEDED",
+                                             "NOT_FOUND",
+                                             "ALREADY_EXISTS",
+                                             "PERMISSION_DENIED",
+                                             "RESOURCE_EXHAUSTED",
+                                             "FAILED_PRECONDITION",
+                                             "ABORTED",
+                                             "OUT_OF_RANGE",
+                                             "UNIMPLEMENTED",
+                                             "INTERNAL",
+                                             "UNAVAILABLE",
+                                             "DATA_LOSS",
+                                             "UNAUTHENTICATED"};
+    const auto i = static_cast<std::size_t>(code);
+    return i < std::size(kNames) ? kNames[i] : "UNKNOWN_CODE";
+}
+
+// Unreachable (no socket, refused, timed out connecting) is worded for the
+// user; anything else is the agent answering with an error.
+Error rpc_error(const std::string& address, const char* rpc, const grpc::Status& st) {
+    if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return make_error("cannot reach vigild at " + address + ": " + st.error_message());
+    }
+    return make_error(std::string(rpc) + " at " + address +
+                      " failed: " + code_name(st.error_code()) + ": " + st.error_message());
+}
+
+}  // namespace
+
+std::string default_server_address(const char* env_value) {
+    if (env_value != nullptr && *env_value != '\0') return env_value;
+    return kDefaultServerAddress;
+}
+
+AgentClient::AgentClient(std::string address, std::chrono::milliseconds rpc_timeout)
+    : address_(std::move(address)), rpc_timeout_(rpc_timeout) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxRecvBytes);
+    auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+    stub_ = tetragon::FineGuidanceSensors::NewStub(channel);
+}
+
+Result<tetragon::GetHealthStatusResponse> AgentClient::health() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
+    tetragon::GetHealthStatusRequest req;
+    req.add_event_set(tetragon::HEALTH_STATUS_TYPE_STATUS);
+    tetragon::GetHealthStatusResponse resp;
+    grpc::Status st = stub_->GetHealth(&ctx, req, &resp);
+    if (!st.ok()) return rpc_error(address_, "GetHealth", st);
+    return resp;
+}
+
+Result<std::string> AgentClient::server_version() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
+    tetragon::GetVersionResponse resp;
+    grpc::Status st = stub_->GetVersion(&ctx, tetragon::GetVersionRequest(), &resp);
+    if (!st.ok()) return rpc_error(address_, "GetVersion", st);
+    return resp.version();
+}
+
+Status AgentClient::stream_events(
+    const tetragon::GetEventsRequest& request,
+    const std::function<void(const tetragon::GetEventsResponse&)>& on_event) {
+    grpc::ClientContext ctx;
+    auto reader = stub_->GetEvents(&ctx, request);
+    tetragon::GetEventsResponse ev;
+    while (reader->Read(&ev)) on_event(ev);
+    grpc::Status st = reader->Finish();
+    if (!st.ok()) return rpc_error(address_, "GetEvents", st);
+    return {};
+}
+
+}  // namespace vigil::cli
