@@ -23,6 +23,7 @@
 #include "export/json_codec.h"
 #include "probe/base_sensor.h"
 #include "probe/environment.h"
+#include "probe/features.h"
 #include "process/procfs_parse.h"
 #include "process/procfs_scanner.h"
 
@@ -96,6 +97,12 @@ int run(const Config& cfg) {
     must(probe::ensure_mounts());
     probe::raise_memlock_limit();
     probe::route_libbpf_logs();
+    const probe::KernelFeatures features = probe::probe_kernel_features();
+    std::string feature_text;
+    for (const auto& nf : probe::feature_list(features)) {
+        feature_text += " " + nf.name + "=" + (nf.enabled ? "yes" : "no");
+    }
+    spdlog::info("kernel {} features:{}", features.kernel_release, feature_text);
 
     const std::string node = resolve_node_name(cfg);
     exporter::ProtoMapper mapper({node, cfg.enable_process_cred, cfg.enable_process_ns},
@@ -187,6 +194,7 @@ int run(const Config& cfg) {
     exporter::GrpcServerOptions go;
     go.address = cfg.server_address;
     go.version = kVersion;
+    for (const auto& nf : probe::feature_list(features)) go.probes.emplace_back(nf.name, nf.enabled);
     auto server_result = exporter::GrpcServer::start(go, hub);
     if (!server_result) {
         stop.store(true);

@@ -103,6 +103,18 @@ public:
         return grpc::Status::OK;
     }
 
+    grpc::Status GetInfo(grpc::ServerContext*, const tetragon::GetInfoRequest*,
+                         tetragon::GetInfoResponse* resp) override {
+        resp->set_version(opts_.version);
+        resp->set_name("vigild");
+        for (const auto& [name, enabled] : opts_.probes) {
+            auto* p = resp->add_probes();
+            p->set_name(name);
+            p->mutable_enabled()->set_value(enabled);
+        }
+        return grpc::Status::OK;
+    }
+
     grpc::Status AddTracingPolicy(grpc::ServerContext*, const tetragon::AddTracingPolicyRequest*,
                                   tetragon::AddTracingPolicyResponse*) override {
         return unimplemented("AddTracingPolicy");

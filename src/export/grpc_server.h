@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "export/filters.h"
@@ -30,6 +32,8 @@ struct GrpcServerOptions {
     int max_request_bytes = 1 << 20;       // larger requests are refused by gRPC
     FilterLimits filter_limits;
     std::string version;
+    // Kernel feature probe results, reported by GetInfo.
+    std::vector<std::pair<std::string, bool>> probes;
 };
 
 struct GrpcStats {
