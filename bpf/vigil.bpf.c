@@ -6,5 +6,6 @@
 #include "progs/exec.bpf.c"
 #include "progs/fork.bpf.c"
 #include "progs/exit.bpf.c"
+#include "progs/syscall.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -45,14 +45,18 @@ struct {
  * rec is larger than VIGIL_EXEC_RECORD_MAX so that masked offsets plus a
  * bounded copy length always stay inside it, as the verifier requires.
  */
-#define VIGIL_HEAP_REC_SIZE (16384 + VIGIL_PATH_MAX + VIGIL_CGROUP_NAME_MAX)
+#define VIGIL_HEAP_REC_SIZE (16384 + 8192)
 #define VIGIL_HEAP_REC_MASK 16383
+/* Records never grow past this; rec's tail is slack for masked copies. */
+#define VIGIL_HEAP_REC_LIMIT 16384
 #define VIGIL_HEAP_PATH_SIZE (VIGIL_PATH_MAX + 256)
 struct vigil_heap {
 	__u8 rec[VIGIL_HEAP_REC_SIZE];
 	__u8 path[VIGIL_HEAP_PATH_SIZE];
 	__u32 path_pos; /* see path__resolve: kept in memory on purpose */
-	__u32 pad;
+	__u32 off;      /* hook records: next free byte of rec, also kept in memory */
+	__u64 args[6];  /* hook records: the raw syscall arguments */
+	struct vigil_hook_config cfg; /* hook records: copy of the hook's config */
 };
 
 struct {
@@ -61,5 +65,46 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_heap);
 } vigil_heap_map SEC(".maps");
+
+/*
+ * vigil_hooks: hook id (the attachment's BPF cookie) -> what to capture.
+ * Written by vigild before it attaches a hook, cleared after detaching.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_hook_config);
+} vigil_hooks SEC(".maps");
+
+/*
+ * vigil_hook_stats: per-CPU counters per hook, index hook_id * 2 + slot:
+ * slot 0 = calls seen, slot 1 = records posted.
+ */
+#define VIGIL_HOOK_STAT_CALLS 0
+#define VIGIL_HOOK_STAT_POSTED 1
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_HOOK_MAX * 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} vigil_hook_stats SEC(".maps");
+
+/*
+ * vigil_ret_args: a return hook's syscall arguments, saved at entry and
+ * consumed at exit. LRU, so entries of tasks that never return (killed
+ * inside the call) cannot fill it.
+ */
+struct vigil_ret_key {
+	__u64 pid_tgid;
+	__u32 hook_id;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vigil_ret_key);
+	__type(value, struct vigil_ret_args);
+} vigil_ret_args_map SEC(".maps");
 
 #endif /* VIGIL_MAPS_H */

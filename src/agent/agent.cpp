@@ -213,7 +213,7 @@ int run(const Config& cfg) {
     sigwait(&set, &sig);
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
-    server->shutdown(2s);
+    server->shutdown(1s);
     stop.store(true);
     drain.join();
     sensor->close();  // detach first: nothing new arrives while sinks drain

@@ -29,6 +29,7 @@ enum vigil_event_type {
 	VIGIL_EVENT_EXEC = 1,
 	VIGIL_EVENT_FORK = 2,
 	VIGIL_EVENT_EXIT = 3,
+	VIGIL_EVENT_HOOK = 4, /* a policy hook fired (struct vigil_hook_record) */
 };
 
 /* Limits of the variable area. Documented in docs/api.md. */
@@ -72,6 +73,9 @@ enum vigil_stat {
 	VIGIL_STAT_EXEC_SEEN,
 	VIGIL_STAT_FORK_SEEN,
 	VIGIL_STAT_EXIT_SEEN,
+	VIGIL_STAT_HOOK_NO_CONFIG,      /* a hook fired with no vigil_hooks entry */
+	VIGIL_STAT_RET_MAP_FULL,        /* return hook: entry args could not be saved */
+	VIGIL_STAT_RET_MISSING,         /* return hook: no saved entry args */
 	VIGIL_STAT_COUNT,
 };
 
@@ -164,5 +168,93 @@ struct vigil_exit_record {
 	__u32 flags;                  /* VIGIL_EXEC_F_PREV_PROCFS */
 };
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_exit_record) == 56, "vigil_exit_record size");
+
+/*
+ * Policy hooks. Each attachment of a generic program has a hook id (its BPF
+ * cookie), indexing vigil_hooks, which tells the program which arguments to
+ * capture and how.
+ */
+#define VIGIL_HOOK_MAX 1024       /* hook ids: 0 .. VIGIL_HOOK_MAX-1 */
+#define VIGIL_HOOK_ARGS_MAX 5     /* arguments captured per hook (Tetragon's limit) */
+#define VIGIL_ARG_DATA_MAX 4096   /* bytes of one buffer/string argument */
+#define VIGIL_SOCKADDR_MAX 128    /* sizeof(struct sockaddr_storage) */
+
+/* How one argument is captured (vigil_hook_arg_config.type). */
+enum vigil_arg_type {
+	VIGIL_ARG_NONE = 0,
+	VIGIL_ARG_S32,      /* int */
+	VIGIL_ARG_U32,      /* uint32 */
+	VIGIL_ARG_S64,      /* int64, long */
+	VIGIL_ARG_U64,      /* uint64, size_t */
+	VIGIL_ARG_USTRING,  /* NUL-terminated string in user memory */
+	VIGIL_ARG_UBUF,     /* user buffer; length from another argument or max_data */
+	VIGIL_ARG_FD,       /* file descriptor, resolved to the file's path */
+	VIGIL_ARG_SOCKADDR, /* struct sockaddr in user memory; length from another argument */
+	VIGIL_ARG_TYPE_COUNT,
+};
+
+/* vigil_hook_arg_config.flags */
+#define VIGIL_ARG_CFG_RETURN_COPY 0x01 /* read the buffer at return, length = return value */
+
+struct vigil_hook_arg_config {
+	__u8 type;       /* enum vigil_arg_type */
+	__u8 index;      /* 0-based argument position */
+	__u8 size_index; /* 1-based position of the length argument; 0: none */
+	__u8 flags;      /* VIGIL_ARG_CFG_* */
+	__u32 max_data;  /* bytes captured at most (<= VIGIL_ARG_DATA_MAX) */
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg_config) == 8, "vigil_hook_arg_config size");
+
+/* vigil_hook_config.flags */
+#define VIGIL_HOOK_CFG_RETURN 0x01 /* emit at the return probe, with the return value */
+
+/* Value of map vigil_hooks (array, key = hook id). */
+struct vigil_hook_config {
+	__u32 flags; /* VIGIL_HOOK_CFG_*; 0 with nargs 0 means "no such hook" */
+	__u32 nargs;
+	struct vigil_hook_arg_config args[VIGIL_HOOK_ARGS_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 48, "vigil_hook_config size");
+
+/* Saved at a syscall entry for a return hook: map vigil_ret_args, key pid_tgid. */
+struct vigil_ret_args {
+	__u64 args[6];
+	__u32 hook_id;
+	__u32 pad;
+	__u64 ktime;
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_ret_args) == 64, "vigil_ret_args size");
+
+/* vigil_hook_arg.flags */
+#define VIGIL_ARG_F_TRUNCATED 0x01 /* data cut at max_data; orig_size says how long it was */
+#define VIGIL_ARG_F_ERROR 0x02     /* could not be read (bad pointer, closed fd) */
+
+struct vigil_hook_arg {
+	__u8 type;  /* enum vigil_arg_type */
+	__u8 flags; /* VIGIL_ARG_F_* */
+	__u16 pad;
+	__u32 orig_size;         /* full length of buffer data before truncation */
+	__u64 value;             /* raw register value (the pointer, fd, integer) */
+	struct vigil_slice data; /* captured bytes: buffer, string, fd path, sockaddr */
+	__u32 pad2;
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg) == 24, "vigil_hook_arg size");
+
+/* vigil_hook_record.flags */
+#define VIGIL_HOOK_R_RETURN 0x01 /* ret is set */
+#define VIGIL_HOOK_R_PROCFS 0x02 /* key derived from the task's start time */
+
+struct vigil_hook_record {
+	struct vigil_event_header hdr;
+	struct vigil_process_key key; /* the calling process image */
+	__u32 hook_id;
+	__u32 flags;  /* VIGIL_HOOK_R_* */
+	__s64 ret;    /* return value, with VIGIL_HOOK_R_RETURN */
+	__u32 nargs;
+	__u32 pad;
+	struct vigil_hook_arg args[VIGIL_HOOK_ARGS_MAX];
+	/* variable area follows */
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_record) == 192, "vigil_hook_record size");
 
 #endif /* VIGIL_ABI_H */

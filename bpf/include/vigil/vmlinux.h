@@ -86,6 +86,15 @@ struct file {
 	struct path f_path;
 };
 
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
 struct fs_struct {
 	struct path pwd;
 	struct path root;
@@ -188,6 +197,7 @@ struct task_struct {
 	struct task_struct *group_leader;
 	const struct cred *cred;
 	struct fs_struct *fs;
+	struct files_struct *files;
 	struct mm_struct *mm;
 	struct nsproxy *nsproxy;
 	struct css_set *cgroups;

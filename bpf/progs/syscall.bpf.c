@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hooks: tracepoints syscalls/sys_enter_<name> and syscalls/sys_exit_<name>
+ *   sys_enter ctx: common fields, int __syscall_nr, then six 8-byte args at
+ *   offset 16; sys_exit ctx: common fields, int __syscall_nr, long ret.
+ * The generic syscall hook for `syscall: true` TracingPolicy calls on kernels
+ * without kprobes (this project's CI kernel). One program, attached once per
+ * hooked syscall; the attachment's BPF cookie is the hook id that selects
+ * the capture plan in vigil_hooks. Per-syscall tracepoints were chosen over
+ * a raw sys_enter tracepoint with a syscall-number filter because they cost
+ * nothing on the syscalls nobody hooks (see docs/policy.md for figures).
+ */
+#include "lib/hook.h"
+
+/* Layout of the syscall tracepoints' records (stable since 4.x). */
+struct vigil_sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct vigil_sys_exit_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+static __always_inline struct vigil_heap *hook__prepare(__u32 hook_id)
+{
+	__u32 zero = 0;
+	struct vigil_hook_config *cfg = bpf_map_lookup_elem(&vigil_hooks, &hook_id);
+	struct vigil_heap *heap;
+
+	if (!cfg || (cfg->flags == 0 && cfg->nargs == 0)) {
+		stats__inc(VIGIL_STAT_HOOK_NO_CONFIG);
+		return 0;
+	}
+	heap = bpf_map_lookup_elem(&vigil_heap_map, &zero);
+	if (!heap)
+		return 0;
+	heap->cfg = *cfg;
+	return heap;
+}
+
+SEC("tracepoint")
+int vigil_sys_enter(struct vigil_sys_enter_ctx *ctx)
+{
+	__u32 hook_id = (__u32)bpf_get_attach_cookie(ctx);
+	struct vigil_heap *heap = hook__prepare(hook_id);
+
+	if (!heap)
+		return 0;
+	hook__count(hook_id, VIGIL_HOOK_STAT_CALLS);
+	if (heap->cfg.flags & VIGIL_HOOK_CFG_RETURN) {
+		struct vigil_ret_key key = {bpf_get_current_pid_tgid(), hook_id, 0};
+		struct vigil_ret_args saved = {};
+
+		saved.args[0] = ctx->args[0];
+		saved.args[1] = ctx->args[1];
+		saved.args[2] = ctx->args[2];
+		saved.args[3] = ctx->args[3];
+		saved.args[4] = ctx->args[4];
+		saved.args[5] = ctx->args[5];
+		saved.hook_id = hook_id;
+		saved.ktime = bpf_ktime_get_boot_ns();
+		if (bpf_map_update_elem(&vigil_ret_args_map, &key, &saved, BPF_ANY))
+			stats__inc(VIGIL_STAT_RET_MAP_FULL);
+		return 0;
+	}
+	heap->args[0] = ctx->args[0];
+	heap->args[1] = ctx->args[1];
+	heap->args[2] = ctx->args[2];
+	heap->args[3] = ctx->args[3];
+	heap->args[4] = ctx->args[4];
+	heap->args[5] = ctx->args[5];
+	hook__emit(heap, hook_id, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint")
+int vigil_sys_exit(struct vigil_sys_exit_ctx *ctx)
+{
+	__u32 hook_id = (__u32)bpf_get_attach_cookie(ctx);
+	struct vigil_ret_key key = {bpf_get_current_pid_tgid(), hook_id, 0};
+	struct vigil_ret_args *saved;
+	struct vigil_heap *heap;
+
+	saved = bpf_map_lookup_elem(&vigil_ret_args_map, &key);
+	if (!saved) {
+		stats__inc(VIGIL_STAT_RET_MISSING);
+		return 0;
+	}
+	heap = hook__prepare(hook_id);
+	if (!heap) {
+		bpf_map_delete_elem(&vigil_ret_args_map, &key);
+		return 0;
+	}
+	heap->args[0] = saved->args[0];
+	heap->args[1] = saved->args[1];
+	heap->args[2] = saved->args[2];
+	heap->args[3] = saved->args[3];
+	heap->args[4] = saved->args[4];
+	heap->args[5] = saved->args[5];
+	bpf_map_delete_elem(&vigil_ret_args_map, &key);
+	hook__emit(heap, hook_id, ctx->ret, VIGIL_HOOK_R_RETURN);
+	return 0;
+}
