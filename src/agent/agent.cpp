@@ -109,7 +109,8 @@ int run(const Config& cfg) {
                                  exporter::BootClock::now(), host_namespaces(cfg.procfs));
     process::ProcessCache cache(node, cfg.process_cache_size);
     exporter::Hub hub(cfg.event_queue_size);
-    Pipeline pipeline(cache, mapper, hub);
+    HookRegistry hooks(probe::BaseSensor::kMaxHooks);
+    Pipeline pipeline(cache, mapper, hub, hooks);
 
     // Sinks subscribe before any event exists, so the export file gets the
     // /proc scan too.

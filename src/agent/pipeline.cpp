@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "process/exec_id.h"
+
 namespace vigil::agent {
 
 namespace {
@@ -33,6 +35,8 @@ void Pipeline::on_record(const std::uint8_t* data, std::size_t size) {
             } else if constexpr (std::is_same_v<T, ingest::ForkRecord>) {
                 cache_.on_fork(r.child, r.parent, r.tid, r.ktime);
                 ++stats_.forks;
+            } else if constexpr (std::is_same_v<T, model::HookEvent>) {
+                on_hook(r);
             } else {
                 auto snap = cache_.on_exit(r);
                 ++stats_.exit_events;
@@ -42,6 +46,32 @@ void Pipeline::on_record(const std::uint8_t* data, std::size_t size) {
             }
         },
         *rec);
+}
+
+void Pipeline::on_hook(const model::HookEvent& ev) {
+    auto info = hooks_.get(ev.hook_id);
+    if (!info) {
+        ++stats_.hook_events_unknown_id;
+        return;
+    }
+    ++stats_.hook_events;
+    auto snap = cache_.get(ev.key);
+    model::Process stub;
+    exporter::ProcessRef proc{&stub, 0};
+    exporter::ProcessRef parent{nullptr, 0};
+    if (snap) {
+        proc = {&snap->process, snap->refcnt};
+        parent = parent_ref(*snap);
+    } else {
+        // Not cached (evicted, or its exec was lost): what the record says.
+        stub.pid = ev.key.pid;
+        stub.tid = ev.tid;
+        stub.start_ktime = ev.key.ktime;
+        stub.flags = model::kFlagUnknown;
+        stub.exec_id = process::make_exec_id(mapper_.options().node_name, ev.key.ktime, ev.key.pid);
+    }
+    hub_.publish(std::make_shared<tetragon::GetEventsResponse>(
+        exporter::kprobe_event(mapper_, proc, parent, *info, ev)));
 }
 
 void Pipeline::add_procfs(std::vector<model::Process> procs) {

@@ -87,6 +87,7 @@ std::string_view decode_error_name(DecodeError e) {
         case DecodeError::kBadVersion: return "bad_version";
         case DecodeError::kUnknownType: return "unknown_type";
         case DecodeError::kBadSlice: return "bad_slice";
+        case DecodeError::kBadField: return "bad_field";
         case DecodeError::kCount: break;
     }
     return "unknown";
@@ -177,6 +178,44 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
             auto r = read_struct<vigil_exit_record>(data);
             ++decoded_;
             return Record{model::ExitEvent{key_of(r.key), hdr.tid, r.exit_code, hdr.ktime}};
+        }
+        case VIGIL_EVENT_HOOK: {
+            if (size < sizeof(vigil_hook_record)) {
+                return fail(DecodeError::kTruncated);
+            }
+            auto r = read_struct<vigil_hook_record>(data);
+            if (r.nargs > VIGIL_HOOK_ARGS_MAX) {
+                return fail(DecodeError::kBadField);
+            }
+            model::HookEvent ev;
+            ev.key = key_of(r.key);
+            ev.hook_id = r.hook_id;
+            ev.tid = hdr.tid;
+            ev.ktime = hdr.ktime;
+            ev.has_return = (r.flags & VIGIL_HOOK_R_RETURN) != 0;
+            ev.ret = r.ret;
+            ev.procfs_key = (r.flags & VIGIL_HOOK_R_PROCFS) != 0;
+            for (std::uint32_t i = 0; i < r.nargs; ++i) {
+                const vigil_hook_arg& a = r.args[i];
+                if (a.type == VIGIL_ARG_NONE || a.type >= VIGIL_ARG_TYPE_COUNT) {
+                    return fail(DecodeError::kBadField);
+                }
+                if (!slice_ok(a.data, sizeof(vigil_hook_record), size)) {
+                    return fail(DecodeError::kBadSlice);
+                }
+                model::HookArgValue v;
+                v.kind = static_cast<model::ArgKind>(a.type);
+                v.truncated = (a.flags & VIGIL_ARG_F_TRUNCATED) != 0;
+                v.error = (a.flags & VIGIL_ARG_F_ERROR) != 0;
+                v.orig_size = a.orig_size;
+                v.value = a.value;
+                if (a.data.len > 0) {
+                    v.bytes.assign(reinterpret_cast<const char*>(data + a.data.off), a.data.len);
+                }
+                ev.args.push_back(std::move(v));
+            }
+            ++decoded_;
+            return Record{std::move(ev)};
         }
         default:
             return fail(DecodeError::kUnknownType);

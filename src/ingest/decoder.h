@@ -10,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "model/hook.h"
 #include "model/process.h"
 
 namespace vigil::ingest {
@@ -27,7 +28,7 @@ struct ForkRecord {
     std::uint64_t ktime = 0;
 };
 
-using Record = std::variant<ExecRecord, ForkRecord, model::ExitEvent>;
+using Record = std::variant<ExecRecord, ForkRecord, model::ExitEvent, model::HookEvent>;
 
 enum class DecodeError : std::size_t {
     kTruncated = 0,    // shorter than its header or its fixed part
@@ -35,6 +36,7 @@ enum class DecodeError : std::size_t {
     kBadVersion,       // ABI version differs from this build
     kUnknownType,      // a record type this build does not know
     kBadSlice,         // a variable-area slice points outside the record
+    kBadField,         // a field holds a value outside its range (arg count, type)
     kCount,
 };
 

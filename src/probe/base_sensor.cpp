@@ -83,6 +83,13 @@ void BaseSensor::close() {
         ring_buffer__free(rb_);
         rb_ = nullptr;
     }
+    {
+        std::lock_guard lock(hooks_mu_);
+        for (auto& [id, links] : hook_links_) {
+            for (bpf_link* l : links) bpf_link__destroy(l);
+        }
+        hook_links_.clear();
+    }
     if (skel_) {
         vigil_bpf__destroy(skel_);  // detaches every link, closes maps and programs
         skel_ = nullptr;

@@ -5,14 +5,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "model/hook.h"
 
 struct vigil_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace vigil::probe {
 
@@ -30,6 +34,19 @@ struct AttachedProgram {
     std::string name;     // BPF program name, e.g. vigil_exec
     std::string hook;     // e.g. raw_tp/sched_process_exec
     std::uint32_t link_id = 0;
+};
+
+// A `syscall: true` hook attached through the syscall tracepoints.
+struct SyscallHookSpec {
+    std::uint32_t hook_id = 0;  // < kMaxHooks; also the attachment's BPF cookie
+    std::string syscall;        // without arch prefix: "write", "openat"
+    bool at_return = false;     // emit at sys_exit with the return value
+    std::vector<model::HookArgSpec> args;  // at most kMaxHookArgs
+};
+
+struct HookCounters {
+    std::uint64_t calls = 0;   // times the hook ran
+    std::uint64_t posted = 0;  // records it sent to the ring buffer
 };
 
 class BaseSensor {
@@ -52,6 +69,16 @@ public:
     // Detaches every link and frees every map and program. Idempotent.
     void close();
 
+    static constexpr std::uint32_t kMaxHooks = 1024;
+    static constexpr std::size_t kMaxHookArgs = 5;
+    static constexpr std::uint32_t kMaxArgData = 4096;
+    // Writes the hook's capture plan, then attaches. Errors name the syscall
+    // and the kernel's reason; nothing stays attached after an error.
+    Status attach_syscall_hook(const SyscallHookSpec& spec);
+    // Detaches the hook's links and clears its plan. Unknown ids are ignored.
+    void detach_hook(std::uint32_t hook_id);
+    HookCounters hook_counters(std::uint32_t hook_id) const;
+
 private:
     BaseSensor() = default;
     static int on_record(void* ctx, void* data, std::size_t size);
@@ -60,6 +87,8 @@ private:
     ring_buffer* rb_ = nullptr;
     RecordHandler handler_;
     std::vector<AttachedProgram> programs_;
+    mutable std::mutex hooks_mu_;
+    std::map<std::uint32_t, std::vector<bpf_link*>> hook_links_;
 };
 
 }  // namespace vigil::probe

@@ -1,0 +1,56 @@
+// Policy hook data, independent of the BPF ABI and of protobuf: what a hook
+// captures (HookArgSpec, produced from a policy) and what one call produced
+// (HookEvent, produced by ingest/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/process.h"
+
+namespace vigil::model {
+
+// How the kernel captures an argument. Policy types map onto these
+// (e.g. char_buf -> kUserBuffer, fd -> kFd).
+enum class ArgKind : std::uint8_t {
+    kNone = 0,
+    kS32,
+    kU32,
+    kS64,
+    kU64,
+    kUserString,
+    kUserBuffer,
+    kFd,
+    kSockaddr,
+};
+
+struct HookArgSpec {
+    ArgKind kind = ArgKind::kNone;
+    std::uint8_t index = 0;       // 0-based argument position
+    std::uint8_t size_index = 0;  // 1-based position of the length argument, 0 none
+    bool return_copy = false;     // buffer read at return, length = return value
+    std::uint32_t max_data = 0;   // bytes captured at most
+};
+
+struct HookArgValue {
+    ArgKind kind = ArgKind::kNone;
+    bool truncated = false;
+    bool error = false;
+    std::uint32_t orig_size = 0;  // length before truncation (buffers)
+    std::uint64_t value = 0;      // raw register: integer, pointer, fd
+    std::string bytes;            // buffer, string, fd path, sockaddr bytes
+};
+
+struct HookEvent {
+    ProcessKey key;
+    std::uint32_t hook_id = 0;
+    std::uint32_t tid = 0;
+    std::uint64_t ktime = 0;
+    bool has_return = false;
+    std::int64_t ret = 0;
+    bool procfs_key = false;  // the process predates vigild and was never seen exec'ing
+    std::vector<HookArgValue> args;
+};
+
+}  // namespace vigil::model
