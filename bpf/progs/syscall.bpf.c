@@ -27,6 +27,30 @@ struct vigil_sys_exit_ctx {
 	__s64 ret;
 };
 
+/*
+ * Copies all six argument slots whatever the syscall's arity. Not by direct
+ * ctx access: the kernel refuses to attach a program whose ctx reads go past
+ * the tracepoint's record (perf_event_attach_bpf_prog: max_ctx_offset ->
+ * EACCES), and sys_enter_write's record ends after three arguments. Slots
+ * past the arity hold whatever follows the record; plans never use them.
+ */
+static __always_inline void hook__read_args(struct vigil_sys_enter_ctx *ctx, __u64 *args)
+{
+	bpf_probe_read_kernel(args, 6 * sizeof(__u64), &ctx->args[0]);
+}
+
+/*
+ * vigild's own tgid, set before load. The agent never reports its own
+ * calls: writing the export file would otherwise be a write event, whose
+ * export is another write, without end.
+ */
+const volatile __u32 vigil_self_tgid = 0;
+
+static __always_inline int hook__is_self(void)
+{
+	return vigil_self_tgid != 0 && (bpf_get_current_pid_tgid() >> 32) == vigil_self_tgid;
+}
+
 static __always_inline struct vigil_heap *hook__prepare(__u32 hook_id)
 {
 	__u32 zero = 0;
@@ -48,8 +72,11 @@ SEC("tracepoint")
 int vigil_sys_enter(struct vigil_sys_enter_ctx *ctx)
 {
 	__u32 hook_id = (__u32)bpf_get_attach_cookie(ctx);
-	struct vigil_heap *heap = hook__prepare(hook_id);
+	struct vigil_heap *heap;
 
+	if (hook__is_self())
+		return 0;
+	heap = hook__prepare(hook_id);
 	if (!heap)
 		return 0;
 	hook__count(hook_id, VIGIL_HOOK_STAT_CALLS);
@@ -57,24 +84,14 @@ int vigil_sys_enter(struct vigil_sys_enter_ctx *ctx)
 		struct vigil_ret_key key = {bpf_get_current_pid_tgid(), hook_id, 0};
 		struct vigil_ret_args saved = {};
 
-		saved.args[0] = ctx->args[0];
-		saved.args[1] = ctx->args[1];
-		saved.args[2] = ctx->args[2];
-		saved.args[3] = ctx->args[3];
-		saved.args[4] = ctx->args[4];
-		saved.args[5] = ctx->args[5];
+		hook__read_args(ctx, saved.args);
 		saved.hook_id = hook_id;
 		saved.ktime = bpf_ktime_get_boot_ns();
 		if (bpf_map_update_elem(&vigil_ret_args_map, &key, &saved, BPF_ANY))
 			stats__inc(VIGIL_STAT_RET_MAP_FULL);
 		return 0;
 	}
-	heap->args[0] = ctx->args[0];
-	heap->args[1] = ctx->args[1];
-	heap->args[2] = ctx->args[2];
-	heap->args[3] = ctx->args[3];
-	heap->args[4] = ctx->args[4];
-	heap->args[5] = ctx->args[5];
+	hook__read_args(ctx, heap->args);
 	hook__emit(heap, hook_id, 0, 0);
 	return 0;
 }

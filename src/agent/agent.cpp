@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "agent/pid_file.h"
 #include "agent/pipeline.h"
+#include "agent/policy_manager.h"
 #include "agent/sink_worker.h"
 #include "common/fatal.h"
 #include "common/version.h"
@@ -161,6 +163,12 @@ int run(const Config& cfg) {
     pipeline.add_procfs(std::move(procs).value());
     spdlog::info("found {} running processes in {}", scanned, cfg.procfs);
 
+    PolicyManager policies(*sensor, hooks, features);
+    for (const auto& f : cfg.tracing_policies) policies.load_file(f);
+    if (!cfg.tracing_policy_dir.empty() && std::filesystem::is_directory(cfg.tracing_policy_dir)) {
+        policies.load_dir(cfg.tracing_policy_dir);
+    }
+
     std::atomic<bool> stop{false};
     std::thread drain([&] {
         auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.gc_interval_s);
@@ -195,6 +203,7 @@ int run(const Config& cfg) {
     exporter::GrpcServerOptions go;
     go.address = cfg.server_address;
     go.version = kVersion;
+    go.policies = &policies;
     for (const auto& nf : probe::feature_list(features)) go.probes.emplace_back(nf.name, nf.enabled);
     auto server_result = exporter::GrpcServer::start(go, hub);
     if (!server_result) {
@@ -217,6 +226,7 @@ int run(const Config& cfg) {
     server->shutdown(1s);
     stop.store(true);
     drain.join();
+    policies.clear();
     sensor->close();  // detach first: nothing new arrives while sinks drain
     hub.close_all();
     if (printer) printer->stop();

@@ -82,6 +82,13 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
     app.add_option("--gc-interval", c.gc_interval_s, "Process cache GC period, seconds")
         ->check(CLI::Range(1, 3600))->capture_default_str();
 
+    app.add_option("--tracing-policy", c.tracing_policies,
+                   "TracingPolicy file to load at start (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--tracing-policy-dir", c.tracing_policy_dir,
+                   "Directory of TracingPolicy files (*.yaml) loaded at start; absent is fine")
+        ->capture_default_str();
+
     // Flags accepted from the file and the environment: every long option.
     std::vector<std::string> names;
     for (const CLI::Option* o : app.get_options()) {

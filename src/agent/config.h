@@ -32,6 +32,8 @@ struct Config {
     bool enable_process_cred = true;
     bool enable_process_ns = true;
     std::uint32_t gc_interval_s = 30;
+    std::vector<std::string> tracing_policies;  // --tracing-policy FILE (repeatable)
+    std::string tracing_policy_dir = "/etc/vigil/tracing-policies.d";
 };
 
 // Parses argv, the environment and the config file. Errors name the flag,

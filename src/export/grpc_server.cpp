@@ -24,6 +24,10 @@ grpc::Status unimplemented(const char* method) {
             std::string("vigild does not implement ") + method + " yet"};
 }
 
+grpc::Status no_policies() {
+    return {grpc::StatusCode::UNAVAILABLE, "tracing policy management is not running"};
+}
+
 }  // namespace
 
 std::string unix_socket_path(const std::string& address) {
@@ -115,19 +119,61 @@ public:
         return grpc::Status::OK;
     }
 
-    grpc::Status AddTracingPolicy(grpc::ServerContext*, const tetragon::AddTracingPolicyRequest*,
+    grpc::Status AddTracingPolicy(grpc::ServerContext*, const tetragon::AddTracingPolicyRequest* req,
                                   tetragon::AddTracingPolicyResponse*) override {
-        return unimplemented("AddTracingPolicy");
+        if (!opts_.policies) return no_policies();
+        auto st = opts_.policies->add_yaml(req->yaml(), req->domain());
+        if (!st) return {grpc::StatusCode::INVALID_ARGUMENT, st.error()};
+        return grpc::Status::OK;
     }
     grpc::Status DeleteTracingPolicy(grpc::ServerContext*,
-                                     const tetragon::DeleteTracingPolicyRequest*,
+                                     const tetragon::DeleteTracingPolicyRequest* req,
                                      tetragon::DeleteTracingPolicyResponse*) override {
-        return unimplemented("DeleteTracingPolicy");
+        if (!opts_.policies) return no_policies();
+        auto st = opts_.policies->remove(req->name(), req->namespace_());
+        if (!st) return {grpc::StatusCode::NOT_FOUND, st.error()};
+        return grpc::Status::OK;
     }
     grpc::Status ListTracingPolicies(grpc::ServerContext*,
                                      const tetragon::ListTracingPoliciesRequest*,
-                                     tetragon::ListTracingPoliciesResponse*) override {
-        return unimplemented("ListTracingPolicies");
+                                     tetragon::ListTracingPoliciesResponse* resp) override {
+        if (!opts_.policies) return no_policies();
+        *resp = opts_.policies->list();
+        return grpc::Status::OK;
+    }
+
+    grpc::Status ConfigureTracingPolicy(grpc::ServerContext*, const tetragon::ConfigureTracingPolicyRequest*, tetragon::ConfigureTracingPolicyResponse*) override {
+        return unimplemented("ConfigureTracingPolicy");
+    }
+    grpc::Status EnableTracingPolicy(grpc::ServerContext*, const tetragon::EnableTracingPolicyRequest*, tetragon::EnableTracingPolicyResponse*) override {
+        return unimplemented("EnableTracingPolicy");
+    }
+    grpc::Status DisableTracingPolicy(grpc::ServerContext*, const tetragon::DisableTracingPolicyRequest*, tetragon::DisableTracingPolicyResponse*) override {
+        return unimplemented("DisableTracingPolicy");
+    }
+    grpc::Status ListSensors(grpc::ServerContext*, const tetragon::ListSensorsRequest*, tetragon::ListSensorsResponse*) override {
+        return unimplemented("ListSensors");
+    }
+    grpc::Status EnableSensor(grpc::ServerContext*, const tetragon::EnableSensorRequest*, tetragon::EnableSensorResponse*) override {
+        return unimplemented("EnableSensor");
+    }
+    grpc::Status DisableSensor(grpc::ServerContext*, const tetragon::DisableSensorRequest*, tetragon::DisableSensorResponse*) override {
+        return unimplemented("DisableSensor");
+    }
+    grpc::Status RemoveSensor(grpc::ServerContext*, const tetragon::RemoveSensorRequest*, tetragon::RemoveSensorResponse*) override {
+        return unimplemented("RemoveSensor");
+    }
+    grpc::Status ListDomains(grpc::ServerContext*, const tetragon::ListDomainsRequest*, tetragon::ListDomainsResponse*) override {
+        return unimplemented("ListDomains");
+    }
+    grpc::Status RuntimeHook(grpc::ServerContext*, const tetragon::RuntimeHookRequest*, tetragon::RuntimeHookResponse*) override {
+        return unimplemented("RuntimeHook");
+    }
+    grpc::Status GetDebug(grpc::ServerContext*, const tetragon::GetDebugRequest*, tetragon::GetDebugResponse*) override {
+        return unimplemented("GetDebug");
+    }
+    grpc::Status SetDebug(grpc::ServerContext*, const tetragon::SetDebugRequest*, tetragon::SetDebugResponse*) override {
+        return unimplemented("SetDebug");
     }
 
 private:

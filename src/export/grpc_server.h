@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "export/filters.h"
 #include "export/hub.h"
+#include "export/policy_api.h"
 
 namespace grpc {
 class Server;
@@ -34,6 +35,8 @@ struct GrpcServerOptions {
     std::string version;
     // Kernel feature probe results, reported by GetInfo.
     std::vector<std::pair<std::string, bool>> probes;
+    // Tracing policy management; null: those RPCs answer UNAVAILABLE.
+    PolicyApi* policies = nullptr;
 };
 
 struct GrpcStats {

@@ -37,6 +37,7 @@ Result<std::unique_ptr<BaseSensor>> BaseSensor::load(const SensorOptions& opts,
                               " rejected: " + errno_text(err));
         }
     }
+    s->skel_->rodata->vigil_self_tgid = static_cast<__u32>(::getpid());
     int err = vigil_bpf__load(s->skel_);
     if (err) {
         return make_error("base sensor: loading BPF programs failed (" + errno_text(err) +

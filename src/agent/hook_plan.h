@@ -1,0 +1,38 @@
+// From a parsed TracingPolicy to the hooks this kernel and this Vigil can
+// attach: today `syscall: true` kprobes, through the syscall tracepoints.
+// Everything else gets an error naming the policy location and the missing
+// piece (a kernel feature, or a Vigil feature not built yet), so a policy
+// loads whole or not at all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "export/hook_mapping.h"
+#include "policy/model.h"
+#include "probe/base_sensor.h"
+#include "probe/features.h"
+
+namespace vigil::agent {
+
+struct PlannedHook {
+    probe::SyscallHookSpec spec;  // hook_id filled in when attached
+    exporter::HookInfo info;
+};
+
+struct HookPlan {
+    std::vector<PlannedHook> hooks;
+    // "file:line:col: spec.kprobes[0].args[1].type: unsupported: ..." lines.
+    std::vector<std::string> errors;
+    bool ok() const { return errors.empty(); }
+};
+
+HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& features);
+
+// "sys_write", "__x64_sys_write", "write" -> "write"; "" when `call` names
+// another architecture's syscall.
+std::string syscall_base_name(const std::string& call);
+// "write" -> "__x64_sys_write" on x86-64 (the symbol Tetragon reports).
+std::string syscall_symbol(const std::string& base);
+
+}  // namespace vigil::agent

@@ -1,0 +1,212 @@
+#include "agent/policy_manager.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/hook_plan.h"
+#include "policy/policy.h"
+
+namespace vigil::agent {
+
+namespace {
+
+std::string key_of(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        if (!out.empty()) out += '\n';
+        out += l;
+    }
+    return out;
+}
+
+}  // namespace
+
+PolicyManager::~PolicyManager() { clear(); }
+
+Status PolicyManager::attach(const std::string& policy_name, std::vector<PlannedHook>& hooks,
+                             Loaded& out) {
+    for (auto& h : hooks) {
+        auto id = hooks_.add(h.info);
+        if (!id) {
+            detach(out);
+            return make_error("policy " + policy_name + ": no free hook ids (at most " +
+                              std::to_string(probe::BaseSensor::kMaxHooks) + " hooks)");
+        }
+        h.spec.hook_id = *id;
+        if (auto st = sensor_.attach_syscall_hook(h.spec); !st) {
+            hooks_.remove(*id);
+            detach(out);
+            return make_error("policy " + policy_name + ": " + st.error());
+        }
+        out.hook_ids.push_back(*id);
+        out.hook_descriptions.push_back(h.info.function_name);
+    }
+    return {};
+}
+
+void PolicyManager::detach(Loaded& l) {
+    for (auto id : l.hook_ids) {
+        sensor_.detach_hook(id);
+        hooks_.remove(id);
+    }
+    l.hook_ids.clear();
+    l.hook_descriptions.clear();
+}
+
+std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& text,
+                                                            const std::string& source,
+                                                            const std::string& domain,
+                                                            std::vector<std::string>& errors) {
+    std::vector<Loaded> out;
+    auto parsed = policy::parse_policies(text, source);
+    for (const auto& d : parsed.diagnostics) {
+        if (d.severity != policy::Severity::Warning) errors.push_back(policy::format_diagnostic(d));
+    }
+    if (!parsed.ok()) return out;
+    for (const auto& p : parsed.policies) {
+        Loaded l;
+        l.name = p.name;
+        l.ns = p.namespace_;
+        l.source = source;
+        l.domain = domain;
+        if (policies_.count(key_of(l.ns, l.name))) {
+            errors.push_back(source + ": policy '" + p.name + "' is already loaded; delete it first");
+            continue;
+        }
+        auto plan = plan_hooks(p, features_);
+        if (!plan.ok()) {
+            l.error = join_lines(plan.errors);
+            errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
+            out.push_back(std::move(l));
+            continue;
+        }
+        if (auto st = attach(p.name, plan.hooks, l); !st) {
+            l.error = st.error();
+            errors.push_back(st.error());
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+std::size_t PolicyManager::load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        spdlog::error("tracing policy {}: cannot read the file", path);
+        return 0;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    std::lock_guard lock(mu_);
+    std::vector<std::string> errors;
+    auto loaded = load_text(ss.str(), path, "static", errors);
+    for (const auto& e : errors) spdlog::error("tracing policy: {}", e);
+    std::size_t enabled = 0;
+    for (auto& l : loaded) {
+        l.id = next_id_++;
+        if (l.error.empty()) {
+            ++enabled;
+            spdlog::info("tracing policy '{}' from {}: enabled, {} hook(s)", l.name, path,
+                         l.hook_ids.size());
+        }
+        policies_[key_of(l.ns, l.name)] = std::move(l);
+    }
+    return enabled;
+}
+
+std::size_t PolicyManager::load_dir(const std::string& dir) {
+    std::error_code ec;
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        auto ext = e.path().extension().string();
+        if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path());
+    }
+    if (ec) {
+        spdlog::warn("tracing policy directory {}: {}", dir, ec.message());
+        return 0;
+    }
+    std::sort(files.begin(), files.end());
+    std::size_t n = 0;
+    for (const auto& f : files) n += load_file(f);
+    return n;
+}
+
+Status PolicyManager::add_yaml(const std::string& yaml, const std::string& domain) {
+    if (yaml.size() > policy::kMaxPolicyFileBytes) {
+        return make_error("policy too large (" + std::to_string(yaml.size()) + " bytes, limit " +
+                          std::to_string(policy::kMaxPolicyFileBytes) + ")");
+    }
+    std::lock_guard lock(mu_);
+    std::vector<std::string> errors;
+    auto loaded = load_text(yaml, "<grpc>", domain.empty() ? "grpc" : domain, errors);
+    if (!errors.empty() || loaded.empty()) {
+        for (auto& l : loaded) detach(l);
+        if (errors.empty()) errors.push_back("<grpc>: no TracingPolicy document in the request");
+        return make_error(join_lines(errors));
+    }
+    for (auto& l : loaded) {
+        l.id = next_id_++;
+        spdlog::info("tracing policy '{}' added over gRPC: {} hook(s)", l.name, l.hook_ids.size());
+        policies_[key_of(l.ns, l.name)] = std::move(l);
+    }
+    return {};
+}
+
+Status PolicyManager::remove(const std::string& name, const std::string& ns) {
+    std::lock_guard lock(mu_);
+    auto it = policies_.find(key_of(ns, name));
+    if (it == policies_.end()) {
+        return make_error("no tracing policy named '" + name + "'" +
+                          (ns.empty() ? "" : " in namespace '" + ns + "'"));
+    }
+    detach(it->second);
+    policies_.erase(it);
+    spdlog::info("tracing policy '{}' deleted", name);
+    return {};
+}
+
+void PolicyManager::clear() {
+    std::lock_guard lock(mu_);
+    for (auto& [k, l] : policies_) detach(l);
+    policies_.clear();
+}
+
+tetragon::TracingPolicyStatus PolicyManager::status_of(const Loaded& l) const {
+    tetragon::TracingPolicyStatus s;
+    s.set_id(l.id);
+    s.set_name(l.name);
+    s.set_namespace_(l.ns);
+    s.set_domain(l.domain);
+    s.set_info(l.source);
+    if (l.error.empty()) {
+        s.set_state(tetragon::TP_STATE_ENABLED);
+        s.add_sensors("generic_syscall");
+    } else {
+        s.set_state(tetragon::TP_STATE_LOAD_ERROR);
+        s.set_error(l.error);
+    }
+    s.set_mode(tetragon::TP_MODE_ENFORCE);
+    for (std::size_t i = 0; i < l.hook_ids.size(); ++i) {
+        auto* hs = s.add_hook_statuses();
+        hs->set_section("kprobes");
+        hs->set_state(tetragon::STATUS_LOADED);
+        hs->set_hook_description(l.hook_descriptions[i]);
+        hs->set_hook_idx(static_cast<std::uint32_t>(i));
+    }
+    return s;
+}
+
+tetragon::ListTracingPoliciesResponse PolicyManager::list() const {
+    std::lock_guard lock(mu_);
+    tetragon::ListTracingPoliciesResponse r;
+    for (const auto& [k, l] : policies_) *r.add_policies() = status_of(l);
+    return r;
+}
+
+}  // namespace vigil::agent
