@@ -8,6 +8,10 @@
 // error_log_interval, and the file is reopened on the next flush so writing
 // resumes when the problem goes away.
 //
+// A line longer than max_size_bytes is written alone into a fresh file rather
+// than dropped. max_size_bytes 0 disables rotation. Only regular files are
+// rotated or chmod-ed, so a path naming a device or FIFO is written as is.
+//
 // Not thread-safe: one writer thread; the counters may be read from any thread.
 #pragma once
 
@@ -17,10 +21,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/result.h"
+#include "export/filters.h"
+#include "export/hub.h"
 #include "tetragon/events.pb.h"
 
 namespace vigil::exporter {
@@ -58,11 +66,14 @@ private:
     explicit FileExporter(FileExporterOptions opts);
     Status open_file();
     Status flush_buffer();
+    void close_file();
     void rotate();
     void report(const std::string& what);
 
     FileExporterOptions opts_;
     int fd_ = -1;
+    bool is_regular_ = true;       // devices and FIFOs are never rotated
+    bool partial_line_ = false;    // a failed write left a line without '\n'
     std::uint64_t file_size_ = 0;  // bytes in the file, excluding buffer_
     std::string buffer_;
     std::uint64_t buffered_lines_ = 0;
@@ -72,6 +83,37 @@ private:
     std::chrono::steady_clock::time_point last_report_{};
     bool reported_ = false;
     std::uint64_t suppressed_reports_ = 0;
+};
+
+// The --export-filename pipeline: a thread that takes events from a hub
+// subscription, applies the export allow/deny lists, and writes them to the
+// file, flushing whenever the queue runs empty (once per burst, not per line).
+// It ends when the subscription is closed (stop(), or Hub::close_all()), after
+// writing everything still queued. The owner unsubscribes it from the hub.
+class ExportWorker {
+public:
+    // Starts the thread. `sub` and `exporter` must not be null. `filter` is the
+    // --export-allowlist/--export-denylist pair; none passes all.
+    ExportWorker(std::shared_ptr<Subscription> sub, std::unique_ptr<FileExporter> exporter,
+                 std::optional<EventFilter> filter = std::nullopt);
+    ~ExportWorker();  // stop()
+    ExportWorker(const ExportWorker&) = delete;
+    ExportWorker& operator=(const ExportWorker&) = delete;
+
+    // Closes the subscription, drains what is queued, flushes, joins. Idempotent.
+    void stop();
+
+    const FileExporter& exporter() const { return *exporter_; }
+    std::uint64_t filtered() const { return filtered_.load(std::memory_order_relaxed); }  // not exported
+
+private:
+    void run();
+
+    std::shared_ptr<Subscription> sub_;
+    std::unique_ptr<FileExporter> exporter_;
+    std::optional<EventFilter> filter_;
+    std::atomic<std::uint64_t> filtered_{0};
+    std::thread thread_;  // last: started once everything above exists
 };
 
 }  // namespace vigil::exporter
