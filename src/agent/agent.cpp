@@ -9,7 +9,11 @@
 #include <filesystem>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <sstream>
 #include <thread>
+
+#include <google/protobuf/util/json_util.h>
 
 #include <spdlog/spdlog.h>
 
@@ -17,6 +21,7 @@
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
 #include "agent/sink_worker.h"
+#include "export/filters.h"
 #include "common/fatal.h"
 #include "common/version.h"
 #include "export/compact.h"
@@ -81,6 +86,40 @@ struct LossCounters {
     bool operator==(const LossCounters&) const = default;
 };
 
+// --export-allowlist / --export-denylist: Tetragon's format, one JSON
+// tetragon.Filter object per line.
+Result<exporter::EventFilter::FilterList> parse_filter_lines(const std::string& flag,
+                                                             const std::string& text) {
+    exporter::EventFilter::FilterList out;
+    std::istringstream in(text);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        tetragon::Filter f;
+        auto st = google::protobuf::util::JsonStringToMessage(line, &f);
+        if (!st.ok()) {
+            return make_error(flag + " line " + std::to_string(n) + ": " + st.ToString());
+        }
+        *out.Add() = std::move(f);
+    }
+    return out;
+}
+
+Result<std::optional<exporter::EventFilter>> export_filter(const Config& cfg) {
+    if (cfg.export_allowlist.empty() && cfg.export_denylist.empty()) {
+        return std::optional<exporter::EventFilter>{};
+    }
+    auto allow = parse_filter_lines("--export-allowlist", cfg.export_allowlist);
+    if (!allow) return make_error(allow.error());
+    auto deny = parse_filter_lines("--export-denylist", cfg.export_denylist);
+    if (!deny) return make_error(deny.error());
+    auto f = exporter::EventFilter::compile(*allow, *deny);
+    if (!f) return make_error("--export-allowlist/--export-denylist: " + f.error());
+    return std::optional<exporter::EventFilter>(std::move(f).value());
+}
+
 }  // namespace
 
 void block_shutdown_signals() {
@@ -116,21 +155,19 @@ int run(const Config& cfg) {
 
     // Sinks subscribe before any event exists, so the export file gets the
     // /proc scan too.
-    std::unique_ptr<exporter::FileExporter> file;
-    std::unique_ptr<SinkWorker> file_worker;
+    std::unique_ptr<exporter::ExportWorker> file_worker;
     if (!cfg.export_filename.empty()) {
         exporter::FileExporterOptions fo;
         fo.path = cfg.export_filename;
         fo.max_size_bytes = cfg.export_file_max_size_mb << 20;
         fo.max_backups = cfg.export_file_max_backups;
         fo.perm = static_cast<mode_t>(cfg.export_file_perm);
-        file = must(exporter::FileExporter::open(fo), "--export-filename " + cfg.export_filename);
-        auto* f = file.get();
-        file_worker = std::make_unique<SinkWorker>(
-            hub.subscribe("export-file"),
-            [f](const tetragon::GetEventsResponse& ev) { (void)f->write(ev); },
-            [f] { f->flush(); });
+        auto file = must(exporter::FileExporter::open(fo), "--export-filename " + cfg.export_filename);
+        auto filter = must(export_filter(cfg), "export filters");
+        file_worker = std::make_unique<exporter::ExportWorker>(hub.subscribe("export-file"),
+                                                               std::move(file), std::move(filter));
     }
+    const exporter::FileExporter* file = file_worker ? &file_worker->exporter() : nullptr;
     std::unique_ptr<SinkWorker> printer;
     if (cfg.print_events != PrintMode::kNone) {
         bool json = cfg.print_events == PrintMode::kJson;
@@ -231,6 +268,9 @@ int run(const Config& cfg) {
     hub.close_all();
     if (printer) printer->stop();
     if (file_worker) file_worker->stop();
+    if (file_worker && file_worker->filtered() > 0) {
+        spdlog::info("export filters kept {} events out of the export file", file_worker->filtered());
+    }
 
     auto ks = sensor->kernel_stats();
     auto ps = pipeline.stats();

@@ -61,6 +61,10 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
     app.add_option("--export-file-max-backups", c.export_file_max_backups,
                    "Rotated export files kept")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_option("--export-file-perm", perm_text, "Export file mode, octal")->capture_default_str();
+    app.add_option("--export-allowlist", c.export_allowlist,
+                   "Events written to the export file: JSON tetragon.Filter objects, one per line");
+    app.add_option("--export-denylist", c.export_denylist,
+                   "Events kept out of the export file: JSON tetragon.Filter objects, one per line");
     app.add_option("--log-level", c.log_level, "trace, debug, info, warn or error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))->capture_default_str();
     app.add_option("--procfs", c.procfs, "Host /proc location (in a container: the host's /proc mount)")

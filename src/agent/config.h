@@ -22,6 +22,8 @@ struct Config {
     std::uint64_t export_file_max_size_mb = 10;
     int export_file_max_backups = 5;
     unsigned export_file_perm = 0600;
+    std::string export_allowlist;            // JSON tetragon.Filter per line
+    std::string export_denylist;
     std::string log_level = "info";
     std::string procfs = "/proc";
     std::size_t rb_size = 0;                 // bytes; 0 = built-in 4 MiB

@@ -6,6 +6,10 @@
 //   vigil_trigger fork-exec <path> [args...] fork; the child execs <path> with argv = <path> args...;
 //                                           the parent exits with the child's status
 //                                           (128 + signal number if it was killed)
+//   vigil_trigger write <path> <payload>    create/truncate <path>, write <payload> once, exit 0
+//   vigil_trigger open <path>               openat(AT_FDCWD, <path>, O_RDONLY); exit 0 if it opened
+//   vigil_trigger connect <ipv4> <port>     TCP connect (loopback only in tests); exit 0 if connected
+//   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -14,12 +18,20 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 static int usage(void) {
   fprintf(stderr,
           "usage: vigil_trigger exit <code> [args...]\n"
           "       vigil_trigger sleep [args...]\n"
-          "       vigil_trigger fork-exec <path> [args...]\n");
+          "       vigil_trigger fork-exec <path> [args...]\n"
+          "       vigil_trigger write <path> <payload>\n"
+          "       vigil_trigger open <path>\n"
+          "       vigil_trigger read <path> <bytes>\n"
+          "       vigil_trigger connect <ipv4> <port>\n");
   return 2;
 }
 
@@ -64,6 +76,54 @@ static int do_fork_exec(char **child_argv) {
   return 1;
 }
 
+static int do_write(const char *path, const char *payload) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    fprintf(stderr, "vigil_trigger: open %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  size_t len = strlen(payload);
+  ssize_t n = write(fd, payload, len);
+  close(fd);
+  return n == (ssize_t)len ? 0 : 1;
+}
+
+static int do_open(const char *path) {
+  int fd = openat(AT_FDCWD, path, O_RDONLY);
+  if (fd < 0)
+    return 1;
+  close(fd);
+  return 0;
+}
+
+static int do_read(const char *path, const char *count_text) {
+  char buf[65536];
+  long want = strtol(count_text, NULL, 10);
+  if (want < 0 || want > (long)sizeof(buf))
+    return 2;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return 1;
+  ssize_t n = read(fd, buf, (size_t)want);
+  close(fd);
+  return n >= 0 ? 0 : 1;
+}
+
+static int do_connect(const char *ip, const char *port_text) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons((unsigned short)atoi(port_text));
+  if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+    return 2;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return 1;
+  int rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+  close(fd);
+  return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage();
@@ -74,5 +134,13 @@ int main(int argc, char **argv) {
     do_sleep();
   if (strcmp(mode, "fork-exec") == 0 && argc >= 3)
     return do_fork_exec(&argv[2]);  // argv is NULL-terminated, so this is a valid child argv
+  if (strcmp(mode, "write") == 0 && argc >= 4)
+    return do_write(argv[2], argv[3]);
+  if (strcmp(mode, "open") == 0 && argc >= 3)
+    return do_open(argv[2]);
+  if (strcmp(mode, "read") == 0 && argc >= 4)
+    return do_read(argv[2], argv[3]);
+  if (strcmp(mode, "connect") == 0 && argc >= 4)
+    return do_connect(argv[2], argv[3]);
   return usage();
 }
