@@ -1,4 +1,5 @@
 # Thin wrapper over CMake. Build tree: build/. See README for what each target is for.
+MAKEFLAGS += --no-print-directory
 BUILD_DIR := build
 NPROC := $(shell nproc)
 
