@@ -16,11 +16,12 @@
 #include "lib/path.h"
 #include "lib/process.h"
 #include "lib/stats.h"
+#include "lib/selector.h"
 #include <bpf/bpf_core_read.h>
 
 static __always_inline void hook__count(__u32 hook_id, __u32 slot)
 {
-	__u32 idx = hook_id * 2 + slot;
+	__u32 idx = hook_id * VIGIL_HOOK_STAT_SLOTS + slot;
 	__u64 *v = bpf_map_lookup_elem(&vigil_hook_stats, &idx);
 
 	if (v)
@@ -194,7 +195,57 @@ __noinline int hook__capture(struct vigil_heap *heap, __u32 i, __s64 ret)
 }
 
 /*
- * Build and post the record for hook_id from heap->cfg and heap->args.
+ * Apply the matching selector's actions: a signal now (unless the policy is
+ * in monitor mode, where it is only counted), then tell the caller whether
+ * to post. Returns the action recorded in the event.
+ */
+static __always_inline __u8 hook__act(struct vigil_heap *heap, __u32 hook_id, int sel_idx,
+				      int *post)
+{
+	struct vigil_hook_record *rec = (struct vigil_hook_record *)heap->rec;
+	struct vigil_selector *sel;
+	__u32 key, i;
+	__u8 taken = VIGIL_ACT_POST;
+
+	*post = 1;
+	if (heap->cfg.nselectors == 0)
+		return taken;
+	key = hook_id * VIGIL_SELECTORS_MAX + (__u32)sel_idx;
+	sel = bpf_map_lookup_elem(&vigil_selectors, &key);
+	if (!sel)
+		return taken;
+	for (i = 0; i < VIGIL_SEL_ACTIONS_MAX; i++) {
+		__u32 kind, sig = 0;
+
+		if (i >= sel->nactions)
+			break;
+		kind = sel->actions[i].kind;
+		if (kind == VIGIL_ACT_NOPOST) {
+			*post = 0;
+			continue;
+		}
+		if (kind == VIGIL_ACT_SIGKILL)
+			sig = 9;
+		else if (kind == VIGIL_ACT_SIGNAL)
+			sig = sel->actions[i].arg;
+		if (!sig || taken != VIGIL_ACT_POST)
+			continue;
+		taken = (__u8)kind;
+		if (heap->cfg.flags & VIGIL_HOOK_CFG_MONITOR) {
+			rec->flags |= VIGIL_HOOK_R_MONITOR;
+			hook__count(hook_id, VIGIL_HOOK_STAT_MONITORED);
+		} else {
+			bpf_send_signal(sig);
+			hook__count(hook_id, VIGIL_HOOK_STAT_ENFORCED);
+		}
+	}
+	return taken;
+}
+
+/*
+ * Build the record for hook_id from heap->cfg and heap->args, run the
+ * hook's selectors, act, and post it if the actions say so. A call no
+ * selector matches leaves no trace but the hook's call counter.
  * flags: VIGIL_HOOK_R_RETURN when ret is meaningful.
  */
 static __always_inline void hook__emit(struct vigil_heap *heap, __u32 hook_id, __s64 ret,
@@ -204,6 +255,7 @@ static __always_inline void hook__emit(struct vigil_heap *heap, __u32 hook_id, _
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u32 i, size;
+	int sel_idx, post;
 
 	if (process__key_of(task, &rec->key))
 		flags |= VIGIL_HOOK_R_PROCFS;
@@ -211,6 +263,8 @@ static __always_inline void hook__emit(struct vigil_heap *heap, __u32 hook_id, _
 	rec->flags = flags;
 	rec->ret = ret;
 	rec->nargs = heap->cfg.nargs;
+	rec->action = VIGIL_ACT_POST;
+	rec->selector = 0;
 	rec->pad = 0;
 	heap->off = sizeof(struct vigil_hook_record);
 	for (i = 0; i < VIGIL_HOOK_ARGS_MAX; i++) {
@@ -218,6 +272,14 @@ static __always_inline void hook__emit(struct vigil_heap *heap, __u32 hook_id, _
 			break;
 		hook__capture(heap, i, ret);
 	}
+	sel_idx = sel__first_match(heap, hook_id);
+	if (sel_idx < 0)
+		return;
+	if (heap->cfg.nselectors)
+		rec->selector = (__u8)(sel_idx + 1);
+	rec->action = hook__act(heap, hook_id, sel_idx, &post);
+	if (!post)
+		return;
 	size = heap->off;
 	if (size > VIGIL_HEAP_REC_LIMIT)
 		size = VIGIL_HEAP_REC_LIMIT;

@@ -50,6 +50,7 @@ struct {
 /* Records never grow past this; rec's tail is slack for masked copies. */
 #define VIGIL_HEAP_REC_LIMIT 16384
 #define VIGIL_HEAP_PATH_SIZE (VIGIL_PATH_MAX + 256)
+
 struct vigil_heap {
 	__u8 rec[VIGIL_HEAP_REC_SIZE];
 	__u8 path[VIGIL_HEAP_PATH_SIZE];
@@ -57,6 +58,10 @@ struct vigil_heap {
 	__u32 off;      /* hook records: next free byte of rec, also kept in memory */
 	__u64 args[6];  /* hook records: the raw syscall arguments */
 	struct vigil_hook_config cfg; /* hook records: copy of the hook's config */
+	struct vigil_str_key skey;    /* selectors: exact-string lookups */
+	struct vigil_lpm_key lkey;    /* selectors: prefix/postfix lookups */
+	struct vigil_bin bin;         /* exec: the binary path for vigil_bins */
+	__u8 slack[8];                /* key copies are bounded to 255 bytes, keys hold 252 */
 };
 
 struct {
@@ -78,14 +83,17 @@ struct {
 } vigil_hooks SEC(".maps");
 
 /*
- * vigil_hook_stats: per-CPU counters per hook, index hook_id * 2 + slot:
- * slot 0 = calls seen, slot 1 = records posted.
+ * vigil_hook_stats: per-CPU counters per hook, index
+ * hook_id * VIGIL_HOOK_STAT_SLOTS + slot.
  */
 #define VIGIL_HOOK_STAT_CALLS 0
 #define VIGIL_HOOK_STAT_POSTED 1
+#define VIGIL_HOOK_STAT_ENFORCED 2  /* Sigkill/Signal taken */
+#define VIGIL_HOOK_STAT_MONITORED 3 /* Sigkill/Signal due, not taken (monitor mode) */
+#define VIGIL_HOOK_STAT_SLOTS 4
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VIGIL_HOOK_MAX * 2);
+	__uint(max_entries, VIGIL_HOOK_MAX * VIGIL_HOOK_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } vigil_hook_stats SEC(".maps");
@@ -106,5 +114,71 @@ struct {
 	__type(key, struct vigil_ret_key);
 	__type(value, struct vigil_ret_args);
 } vigil_ret_args_map SEC(".maps");
+
+/* vigil_selectors: hook_id * VIGIL_SELECTORS_MAX + i -> selector i of the hook. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_HOOK_MAX * VIGIL_SELECTORS_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_selector);
+} vigil_selectors SEC(".maps");
+
+/* String sets of selectors: exact values, and prefixes / reversed suffixes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_str_key);
+	__type(value, __u8);
+} vigil_str_eq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_lpm_key);
+	__type(value, __u8);
+} vigil_str_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_lpm_key);
+	__type(value, __u8);
+} vigil_str_postfix SEC(".maps");
+
+/*
+ * vigil_bins: tgid -> the exec'd binary path (first VIGIL_STR_MAX bytes),
+ * for matchBinaries. Written at exec, and by vigild for processes found by
+ * the /proc scan; deleted at exit.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct vigil_bin);
+} vigil_bins SEC(".maps");
+
+/*
+ * matchPIDs followForks: processes forked (after the policy loaded) from a
+ * member of a pid set join it. Keyed by set and process key, so a reused
+ * pid does not inherit a dead process's membership.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct vigil_follow_entry);
+	__type(value, __u8);
+} vigil_followed SEC(".maps");
+
+/* The pid sets with followForks, for the fork program to extend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_FOLLOW_SETS_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_follow_set);
+} vigil_follow_sets SEC(".maps");
 
 #endif /* VIGIL_MAPS_H */

@@ -12,6 +12,7 @@
 #include "lib/event.h"
 #include "lib/path.h"
 #include "lib/process.h"
+#include "lib/selector.h"
 #include <bpf/bpf_tracing.h>
 
 static __always_inline __u32 ns_inum(void *ns_common_ptr)
@@ -109,6 +110,20 @@ static __always_inline void exec__fill_cgroup(struct task_struct *task, struct v
 	*off = at + rec->cgroup.len;
 }
 
+/* The path matchBinaries compares: the first VIGIL_STR_MAX bytes. */
+static __always_inline void exec__store_binary(struct vigil_heap *heap,
+					       struct vigil_exec_record *rec, __u32 tgid)
+{
+	__u32 len = rec->path.len;
+
+	if (len > VIGIL_STR_MAX)
+		len = VIGIL_STR_MAX;
+	heap->bin.len = len;
+	bpf_probe_read_kernel(heap->bin.path, sel__bound(len),
+			      &heap->rec[rec->path.off & VIGIL_HEAP_REC_MASK]);
+	bpf_map_update_elem(&vigil_bins, &tgid, &heap->bin, BPF_ANY);
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -165,6 +180,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		if (pr.trunc)
 			rec->flags |= VIGIL_EXEC_F_TRUNC_PATH;
 		path__append(heap, &pr, &off, &rec->path);
+		exec__store_binary(heap, rec, tgid);
 	} else {
 		rec->flags |= VIGIL_EXEC_F_ERR_PATH;
 	}

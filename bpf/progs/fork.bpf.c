@@ -10,7 +10,45 @@
 #include "lib/maps.h"
 #include "lib/event.h"
 #include "lib/process.h"
+#include "lib/selector.h"
 #include <bpf/bpf_tracing.h>
+
+/*
+ * matchPIDs followForks: a child forked from a member of a followed pid set
+ * (a listed pid, or a process that joined earlier) joins the set.
+ */
+static __always_inline void fork__follow(struct task_struct *parent, struct vigil_process_key *pkey,
+					 struct vigil_process_key *ckey)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 pnspid = sel__nspid(parent);
+	__u32 i, j;
+	__u8 one = 1;
+
+	for (i = 0; i < VIGIL_FOLLOW_SETS_MAX; i++) {
+		struct vigil_follow_set *set = bpf_map_lookup_elem(&vigil_follow_sets, &i);
+		struct vigil_follow_entry fe = {};
+		__u32 pid;
+		int member = 0;
+
+		if (!set || set->set_id == 0)
+			continue;
+		pid = (set->flags & VIGIL_PIDS_F_NSPID) ? pnspid : ptgid;
+		for (j = 0; j < VIGIL_SEL_PIDS_MAX; j++) {
+			if (j < set->nvals && set->vals[j] == pid)
+				member = 1;
+		}
+		fe.set_id = set->set_id;
+		if (!member) {
+			fe.key = *pkey;
+			member = bpf_map_lookup_elem(&vigil_followed, &fe) != 0;
+		}
+		if (member) {
+			fe.key = *ckey;
+			bpf_map_update_elem(&vigil_followed, &fe, &one, BPF_ANY);
+		}
+	}
+}
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
@@ -35,6 +73,16 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	entry.flags = VIGIL_EXEC_F_CLONE;
 	if (bpf_map_update_elem(&vigil_procs, &tgid, &entry, BPF_ANY))
 		stats__inc(VIGIL_STAT_PROC_MAP_FULL);
+
+	/* A fork runs the parent's binary until it execs. */
+	{
+		__u32 ptgid = BPF_CORE_READ(parent, tgid);
+		struct vigil_bin *bin = bpf_map_lookup_elem(&vigil_bins, &ptgid);
+
+		if (bin)
+			bpf_map_update_elem(&vigil_bins, &tgid, bin, BPF_ANY);
+	}
+	fork__follow(BPF_CORE_READ(child, real_parent), &rec.parent, &rec.key);
 
 	event__fill_header(&rec.hdr, VIGIL_EVENT_FORK, sizeof(rec), now);
 	event__submit(&rec, sizeof(rec));

@@ -57,7 +57,7 @@ static __always_inline struct vigil_heap *hook__prepare(__u32 hook_id)
 	struct vigil_hook_config *cfg = bpf_map_lookup_elem(&vigil_hooks, &hook_id);
 	struct vigil_heap *heap;
 
-	if (!cfg || (cfg->flags == 0 && cfg->nargs == 0)) {
+	if (!cfg || !(cfg->flags & VIGIL_HOOK_CFG_VALID)) {
 		stats__inc(VIGIL_STAT_HOOK_NO_CONFIG);
 		return 0;
 	}

@@ -197,6 +197,7 @@ int run(const Config& cfg) {
     auto procs = process::scan_procfs(cfg.procfs);
     if (!procs) throw FatalError("--procfs " + cfg.procfs + ": " + procs.error());
     std::size_t scanned = procs->size();
+    for (const auto& p : procs.value()) sensor->set_process_binary(p.pid, p.binary);
     pipeline.add_procfs(std::move(procs).value());
     spdlog::info("found {} running processes in {}", scanned, cfg.procfs);
 

@@ -143,8 +143,20 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
     }
     for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
 
+    // CLI11 reads "--name=" as a flag missing its value and takes the next
+    // argument instead; an empty value must be its own argument.
+    std::vector<std::string> split;
+    for (const auto& a : args) {
+        if (a.size() > 3 && a.rfind("--", 0) == 0 && a.back() == '=' &&
+            a.find('=') == a.size() - 1) {
+            split.push_back(a.substr(0, a.size() - 1));
+            split.emplace_back();
+        } else {
+            split.push_back(a);
+        }
+    }
     std::vector<const char*> cargv;
-    for (const auto& a : args) cargv.push_back(a.c_str());
+    for (const auto& a : split) cargv.push_back(a.c_str());
     try {
         app.parse(static_cast<int>(cargv.size()), cargv.data());
     } catch (const CLI::ParseError& e) {

@@ -1,5 +1,7 @@
 #include "agent/hook_plan.h"
 
+#include "agent/selector_compile.h"
+
 #include "policy/diagnostic.h"
 #include "policy/names.h"
 
@@ -48,7 +50,7 @@ bool syscall_arg_kind(policy::ArgType t, model::ArgKind& out) {
 }
 
 void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::string& path,
-                  const std::string& call, HookPlan& plan) {
+                  const std::string& call, const probe::KernelFeatures& features, HookPlan& plan) {
     std::string base = syscall_base_name(call);
     if (base.empty()) {
         plan.errors.push_back(where(h.pos, path + ".call") + ": '" + call +
@@ -104,6 +106,9 @@ void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::str
         ph.info.return_type = h.return_arg ? std::string(policy::arg_type_name(h.return_arg->type))
                                            : "int";
     }
+    std::size_t before = plan.errors.size();
+    ph.spec.selectors = compile_selectors(p, h, path, features, plan.errors);
+    if (plan.errors.size() != before) ok = false;
     if (ok) plan.hooks.push_back(std::move(ph));
 }
 
@@ -139,13 +144,6 @@ HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& featur
                                   "`syscall: true`)");
             continue;
         }
-        if (!h.selectors.empty()) {
-            plan.errors.push_back(where(h.selectors.front().pos, path + ".selectors") +
-                                  ": unsupported: selectors are not evaluated in the kernel yet; "
-                                  "a policy with selectors would over-report and skip its "
-                                  "actions, so it is refused");
-            continue;
-        }
         if (!h.data.empty()) {
             plan.errors.push_back(where(h.pos, path + ".data") + ": unsupported: data arguments");
             continue;
@@ -175,10 +173,10 @@ HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& featur
                                       h.call.substr(5) + "' in spec.lists");
                 continue;
             }
-            for (const auto& v : list->values) plan_syscall(p, h, path, v, plan);
+            for (const auto& v : list->values) plan_syscall(p, h, path, v, features, plan);
             continue;
         }
-        plan_syscall(p, h, path, h.call, plan);
+        plan_syscall(p, h, path, h.call, features, plan);
     }
     if (!plan.errors.empty()) plan.hooks.clear();
     return plan;

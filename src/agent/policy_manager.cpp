@@ -79,6 +79,8 @@ std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& t
             errors.push_back(source + ": policy '" + p.name + "' is already loaded; delete it first");
             continue;
         }
+        l.monitor = p.parsed_options.policy_mode &&
+                    *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
         auto plan = plan_hooks(p, features_);
         if (!plan.ok()) {
             l.error = join_lines(plan.errors);
@@ -191,7 +193,14 @@ tetragon::TracingPolicyStatus PolicyManager::status_of(const Loaded& l) const {
         s.set_state(tetragon::TP_STATE_LOAD_ERROR);
         s.set_error(l.error);
     }
-    s.set_mode(tetragon::TP_MODE_ENFORCE);
+    s.set_mode(l.monitor ? tetragon::TP_MODE_MONITOR : tetragon::TP_MODE_ENFORCE);
+    auto* counters = s.mutable_stats()->mutable_action_counters();
+    for (auto id : l.hook_ids) {
+        auto c = sensor_.hook_counters(id);
+        counters->set_post(counters->post() + c.posted);
+        counters->set_signal(counters->signal() + c.enforced);
+        counters->set_monitor_signal(counters->monitor_signal() + c.monitored);
+    }
     for (std::size_t i = 0; i < l.hook_ids.size(); ++i) {
         auto* hs = s.add_hook_statuses();
         hs->set_section("kprobes");

@@ -47,6 +47,7 @@ private:
         std::string source;  // file path, or "grpc"
         std::string domain;  // "static" or "grpc"
         std::string error;   // non-empty: load error, nothing attached
+        bool monitor = false;  // spec.options policy-mode: monitor
         std::vector<std::uint32_t> hook_ids;
         std::vector<std::string> hook_descriptions;
     };

@@ -100,7 +100,12 @@ tetragon::GetEventsResponse kprobe_event(const ProtoMapper& mapper, const Proces
         rv.value = static_cast<std::uint64_t>(ev.ret);
         *k->mutable_return_() = to_kprobe_argument(rv, {info.return_type, ""});
     }
-    k->set_action(info.action);
+    // The action the kernel took (or, in monitor mode, would have taken).
+    switch (ev.action) {
+        case 2: k->set_action(tetragon::KPROBE_ACTION_SIGKILL); break;
+        case 3: k->set_action(tetragon::KPROBE_ACTION_SIGNAL); break;
+        default: k->set_action(info.action); break;
+    }
     k->set_policy_name(info.policy_name);
     if (!info.message.empty()) k->set_message(info.message);
     for (const auto& tag : info.tags) k->add_tags(tag);

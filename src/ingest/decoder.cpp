@@ -195,6 +195,9 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
             ev.has_return = (r.flags & VIGIL_HOOK_R_RETURN) != 0;
             ev.ret = r.ret;
             ev.procfs_key = (r.flags & VIGIL_HOOK_R_PROCFS) != 0;
+            ev.monitored = (r.flags & VIGIL_HOOK_R_MONITOR) != 0;
+            ev.action = r.action;
+            ev.selector = r.selector;
             for (std::uint32_t i = 0; i < r.nargs; ++i) {
                 const vigil_hook_arg& a = r.args[i];
                 if (a.type == VIGIL_ARG_NONE || a.type >= VIGIL_ARG_TYPE_COUNT) {

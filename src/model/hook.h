@@ -50,6 +50,10 @@ struct HookEvent {
     bool has_return = false;
     std::int64_t ret = 0;
     bool procfs_key = false;  // the process predates vigild and was never seen exec'ing
+    // What the matching selector did: 0 Post, 2 Sigkill, 3 Signal (ActionKind values).
+    std::uint8_t action = 0;
+    std::uint8_t selector = 0;  // matching selector index + 1; 0 when the hook has none
+    bool monitored = false;     // monitor mode: the action was counted, not taken
     std::vector<HookArgValue> args;
 };
 

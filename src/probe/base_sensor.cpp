@@ -86,10 +86,10 @@ void BaseSensor::close() {
     }
     {
         std::lock_guard lock(hooks_mu_);
-        for (auto& [id, links] : hook_links_) {
-            for (bpf_link* l : links) bpf_link__destroy(l);
+        for (auto& [id, st] : hooks_) {
+            for (bpf_link* l : st.links) bpf_link__destroy(l);
         }
-        hook_links_.clear();
+        hooks_.clear();
     }
     if (skel_) {
         vigil_bpf__destroy(skel_);  // detaches every link, closes maps and programs

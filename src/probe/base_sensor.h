@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "model/hook.h"
+#include "model/selector.h"
 
 struct vigil_bpf;
 struct ring_buffer;
@@ -42,11 +43,14 @@ struct SyscallHookSpec {
     std::string syscall;        // without arch prefix: "write", "openat"
     bool at_return = false;     // emit at sys_exit with the return value
     std::vector<model::HookArgSpec> args;  // at most kMaxHookArgs
+    model::HookSelectors selectors;        // evaluated in the kernel
 };
 
 struct HookCounters {
-    std::uint64_t calls = 0;   // times the hook ran
-    std::uint64_t posted = 0;  // records it sent to the ring buffer
+    std::uint64_t calls = 0;      // times the hook ran
+    std::uint64_t posted = 0;     // records it sent to the ring buffer
+    std::uint64_t enforced = 0;   // Sigkill/Signal sent
+    std::uint64_t monitored = 0;  // Sigkill/Signal due but not sent (monitor mode)
 };
 
 class BaseSensor {
@@ -78,6 +82,9 @@ public:
     // Detaches the hook's links and clears its plan. Unknown ids are ignored.
     void detach_hook(std::uint32_t hook_id);
     HookCounters hook_counters(std::uint32_t hook_id) const;
+    // matchBinaries needs each process's binary; BPF records it at exec, and
+    // vigild hands in those of processes found by the /proc scan.
+    void set_process_binary(std::uint32_t tgid, const std::string& path);
 
 private:
     BaseSensor() = default;
@@ -87,8 +94,19 @@ private:
     ring_buffer* rb_ = nullptr;
     RecordHandler handler_;
     std::vector<AttachedProgram> programs_;
+    // What a hook put into the selector maps, so detaching removes exactly it.
+    struct HookState {
+        std::vector<bpf_link*> links;
+        std::vector<std::pair<int, std::vector<std::uint8_t>>> set_keys;  // map fd, key bytes
+        std::vector<std::uint32_t> follow_slots;
+    };
+    Status write_selectors(std::uint32_t hook_id, const model::HookSelectors& sel, HookState& st);
+    void clear_hook_maps(std::uint32_t hook_id, HookState& st);
+
     mutable std::mutex hooks_mu_;
-    std::map<std::uint32_t, std::vector<bpf_link*>> hook_links_;
+    std::map<std::uint32_t, HookState> hooks_;
+    std::uint32_t next_set_id_ = 1;
+    std::vector<bool> follow_slot_used_ = std::vector<bool>(64, false);
 };
 
 }  // namespace vigil::probe

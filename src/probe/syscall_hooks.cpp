@@ -51,7 +51,9 @@ Status BaseSensor::attach_syscall_hook(const SyscallHookSpec& spec) {
     }
 
     vigil_hook_config cfg{};
-    cfg.flags = spec.at_return ? VIGIL_HOOK_CFG_RETURN : 0;
+    cfg.flags = VIGIL_HOOK_CFG_VALID | (spec.at_return ? VIGIL_HOOK_CFG_RETURN : 0) |
+                (spec.selectors.monitor ? VIGIL_HOOK_CFG_MONITOR : 0);
+    cfg.nselectors = static_cast<__u32>(spec.selectors.selectors.size());
     cfg.nargs = static_cast<__u32>(spec.args.size());
     for (std::size_t i = 0; i < spec.args.size(); ++i) {
         const auto& a = spec.args[i];
@@ -63,42 +65,45 @@ Status BaseSensor::attach_syscall_hook(const SyscallHookSpec& spec) {
         cfg.args[i].max_data = a.max_data == 0 || a.max_data > kMaxArgData ? kMaxArgData : a.max_data;
     }
     std::lock_guard lock(hooks_mu_);
-    if (hook_links_.count(spec.hook_id)) return make_error(what + ": hook id already in use");
+    if (hooks_.count(spec.hook_id)) return make_error(what + ": hook id already in use");
+    HookState state;
+    auto fail = [&](Status st) {
+        for (bpf_link* l : state.links) bpf_link__destroy(l);
+        state.links.clear();
+        clear_hook_maps(spec.hook_id, state);
+        return st;
+    };
+    // Selectors before the plan, the plan before the links: a hook never
+    // runs with a half-written configuration.
+    if (auto st = write_selectors(spec.hook_id, spec.selectors, state); !st) {
+        return fail(make_error(what + ": " + st.error()));
+    }
     __u32 key = spec.hook_id;
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &cfg, BPF_ANY) != 0) {
-        return make_error(what + ": writing its capture plan failed: " + std::strerror(errno));
+        return fail(make_error(what + ": writing its capture plan failed: " + std::strerror(errno)));
     }
-    std::vector<bpf_link*> links;
     auto attach = [&](bpf_program* prog, const std::string& tp) -> Status {
         LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = spec.hook_id);
         bpf_link* l = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp.c_str(), &opts);
         if (!l) return make_error(what + ": attaching syscalls/" + tp + " failed: " + std::strerror(errno));
-        links.push_back(l);
+        state.links.push_back(l);
         return {};
     };
     Status st = attach(skel_->progs.vigil_sys_enter, enter);
     if (st && spec.at_return) st = attach(skel_->progs.vigil_sys_exit, exit);
-    if (!st) {
-        for (bpf_link* l : links) bpf_link__destroy(l);
-        vigil_hook_config empty{};
-        bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &empty, BPF_ANY);
-        return st;
-    }
-    hook_links_[spec.hook_id] = std::move(links);
+    if (!st) return fail(st);
+    hooks_[spec.hook_id] = std::move(state);
     return {};
 }
 
 void BaseSensor::detach_hook(std::uint32_t hook_id) {
     std::lock_guard lock(hooks_mu_);
-    auto it = hook_links_.find(hook_id);
-    if (it == hook_links_.end()) return;
-    for (bpf_link* l : it->second) bpf_link__destroy(l);
-    hook_links_.erase(it);
-    if (skel_) {
-        __u32 key = hook_id;
-        vigil_hook_config empty{};
-        bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &empty, BPF_ANY);
-    }
+    auto it = hooks_.find(hook_id);
+    if (it == hooks_.end()) return;
+    for (bpf_link* l : it->second.links) bpf_link__destroy(l);
+    it->second.links.clear();
+    if (skel_) clear_hook_maps(hook_id, it->second);
+    hooks_.erase(it);
 }
 
 HookCounters BaseSensor::hook_counters(std::uint32_t hook_id) const {
@@ -108,12 +113,13 @@ HookCounters BaseSensor::hook_counters(std::uint32_t hook_id) const {
     if (ncpu <= 0) return c;
     std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(ncpu));
     int fd = bpf_map__fd(skel_->maps.vigil_hook_stats);
-    for (__u32 slot = 0; slot < 2; ++slot) {
-        __u32 key = hook_id * 2 + slot;
+    std::uint64_t* out[] = {&c.calls, &c.posted, &c.enforced, &c.monitored};
+    for (__u32 slot = 0; slot < 4; ++slot) {
+        __u32 key = hook_id * 4 + slot;
         if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
         std::uint64_t sum = 0;
         for (auto v : per_cpu) sum += v;
-        (slot == 0 ? c.calls : c.posted) = sum;
+        *out[slot] = sum;
     }
     return c;
 }

@@ -6,7 +6,7 @@
 //   vigil_trigger fork-exec <path> [args...] fork; the child execs <path> with argv = <path> args...;
 //                                           the parent exits with the child's status
 //                                           (128 + signal number if it was killed)
-//   vigil_trigger write <path> <payload>    create/truncate <path>, write <payload> once, exit 0
+//   vigil_trigger write <path> <payload>    open (create, no truncation) <path>, write <payload> at offset 0
 //   vigil_trigger open <path>               openat(AT_FDCWD, <path>, O_RDONLY); exit 0 if it opened
 //   vigil_trigger connect <ipv4> <port>     TCP connect (loopback only in tests); exit 0 if connected
 //   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
@@ -77,7 +77,7 @@ static int do_fork_exec(char **child_argv) {
 }
 
 static int do_write(const char *path, const char *payload) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = open(path, O_WRONLY | O_CREAT, 0644);  // no O_TRUNC: a blocked write must leave the file as it was
   if (fd < 0) {
     fprintf(stderr, "vigil_trigger: open %s: %s\n", path, strerror(errno));
     return 1;

@@ -206,15 +206,148 @@ struct vigil_hook_arg_config {
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg_config) == 8, "vigil_hook_arg_config size");
 
 /* vigil_hook_config.flags */
-#define VIGIL_HOOK_CFG_RETURN 0x01 /* emit at the return probe, with the return value */
+#define VIGIL_HOOK_CFG_RETURN 0x01  /* emit at the return probe, with the return value */
+#define VIGIL_HOOK_CFG_VALID 0x02   /* the entry describes an attached hook */
+#define VIGIL_HOOK_CFG_MONITOR 0x04 /* policy in monitor mode: count enforcement, do not act */
 
 /* Value of map vigil_hooks (array, key = hook id). */
 struct vigil_hook_config {
-	__u32 flags; /* VIGIL_HOOK_CFG_*; 0 with nargs 0 means "no such hook" */
+	__u32 flags; /* VIGIL_HOOK_CFG_* */
 	__u32 nargs;
 	struct vigil_hook_arg_config args[VIGIL_HOOK_ARGS_MAX];
+	__u32 nselectors; /* 0: every call is posted */
+	__u32 pad;
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 48, "vigil_hook_config size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 56, "vigil_hook_config size");
+
+/*
+ * In-kernel selectors (TracingPolicy `selectors`), evaluated after the
+ * arguments are captured and before anything is posted. A hook's selectors
+ * live in vigil_selectors at hook_id * VIGIL_SELECTORS_MAX + i. Selectors
+ * are ORed and the first that matches supplies the actions; blocks inside a
+ * selector are ANDed; values are ORed for positive operators and ANDed for
+ * negated ones. Strings are compared on at most VIGIL_STR_MAX bytes through
+ * the string-set maps, so sets have any size.
+ */
+#define VIGIL_SELECTORS_MAX 5
+#define VIGIL_SEL_ARGS_MAX 5     /* matchArgs entries per selector */
+#define VIGIL_SEL_RANGES_MAX 8   /* inline integer values/ranges per matchArgs */
+#define VIGIL_SEL_PIDS_MAX 8     /* matchPIDs values */
+#define VIGIL_SEL_ACTIONS_MAX 3
+#define VIGIL_STR_MAX 252        /* string bytes compared (LPM trie key limit 256 - set id) */
+
+enum vigil_sel_op {
+	VIGIL_OP_NONE = 0,
+	VIGIL_OP_EQ,          /* integers: in ranges; strings: in set */
+	VIGIL_OP_NEQ,
+	VIGIL_OP_PREFIX,      /* strings: some value is a prefix */
+	VIGIL_OP_NOTPREFIX,
+	VIGIL_OP_POSTFIX,     /* strings: some value is a suffix */
+	VIGIL_OP_NOTPOSTFIX,
+	VIGIL_OP_GT,          /* integers: > vals[0].min */
+	VIGIL_OP_LT,
+	VIGIL_OP_MASK,        /* integers: value & vals[i].min != 0 for some i */
+	VIGIL_OP_COUNT,
+};
+
+struct vigil_range {
+	__u64 min;
+	__u64 max;
+};
+
+/* One matchArgs entry. */
+struct vigil_sel_arg {
+	__u8 op;        /* enum vigil_sel_op */
+	__u8 pos;       /* position in the hook's captured args */
+	__u8 nranges;
+	__u8 is_signed; /* compare integer ranges as signed */
+	__u32 set_id;   /* string operators: the value set in vigil_str_* maps */
+	struct vigil_range ranges[VIGIL_SEL_RANGES_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_arg) == 136, "vigil_sel_arg size");
+
+#define VIGIL_PIDS_F_NSPID 0x01  /* compare the pid in the task's own namespace */
+#define VIGIL_PIDS_F_FOLLOW 0x02 /* processes forked after load inherit membership */
+
+struct vigil_sel_pids {
+	__u8 op;   /* 0 none, VIGIL_OP_EQ (In), VIGIL_OP_NEQ (NotIn) */
+	__u8 flags;
+	__u8 nvals;
+	__u8 pad;
+	__u32 follow_set; /* key prefix in vigil_followed: set id */
+	__u32 vals[VIGIL_SEL_PIDS_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_pids) == 40, "vigil_sel_pids size");
+
+/* matchBinaries: the calling process's exec path against a string set. */
+struct vigil_sel_bins {
+	__u8 op; /* 0 none, EQ (In), NEQ (NotIn), PREFIX, NOTPREFIX, POSTFIX, NOTPOSTFIX */
+	__u8 pad[3];
+	__u32 set_id;
+};
+
+enum vigil_action_kind {
+	VIGIL_ACT_POST = 0,
+	VIGIL_ACT_NOPOST,
+	VIGIL_ACT_SIGKILL,
+	VIGIL_ACT_SIGNAL,
+};
+
+struct vigil_action {
+	__u32 kind; /* enum vigil_action_kind */
+	__u32 arg;  /* SIGNAL: the signal number */
+};
+
+struct vigil_selector {
+	__u32 nargs;
+	__u32 nactions; /* 0: Post */
+	struct vigil_sel_arg args[VIGIL_SEL_ARGS_MAX];
+	struct vigil_sel_pids pids;
+	struct vigil_sel_bins bins;
+	struct vigil_action actions[VIGIL_SEL_ACTIONS_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_selector) == 760, "vigil_selector size");
+
+/* Key of vigil_str_eq (hash): exact strings of every set. */
+struct vigil_str_key {
+	__u32 set_id;
+	__u32 len;
+	__u8 data[VIGIL_STR_MAX];
+};
+
+/*
+ * Key of vigil_str_prefix and vigil_str_postfix (LPM tries): prefixlen in
+ * bits covers the set id and the value's bytes; postfix values are stored
+ * reversed and looked up with the reversed string.
+ */
+struct vigil_lpm_key {
+	__u32 prefixlen;
+	__u32 set_id; /* big-endian, so it is the leading 32 bits */
+	__u8 data[VIGIL_STR_MAX];
+};
+
+/* Key of vigil_followed: a process (by key) that joined a followForks set. */
+struct vigil_follow_entry {
+	__u32 set_id;
+	__u32 pad;
+	struct vigil_process_key key;
+};
+
+/* Value of vigil_follow_sets: a matchPIDs set with followForks. */
+#define VIGIL_FOLLOW_SETS_MAX 64
+struct vigil_follow_set {
+	__u32 set_id; /* 0: unused slot */
+	__u8 flags;   /* VIGIL_PIDS_F_NSPID */
+	__u8 nvals;
+	__u16 pad;
+	__u32 vals[VIGIL_SEL_PIDS_MAX];
+};
+
+/* Value of vigil_bins (key: tgid): the exec'd binary, for matchBinaries. */
+struct vigil_bin {
+	__u32 len;
+	__u8 path[VIGIL_STR_MAX];
+};
 
 /* Saved at a syscall entry for a return hook: map vigil_ret_args, key pid_tgid. */
 struct vigil_ret_args {
@@ -243,6 +376,7 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg) == 24, "vigil_hook_arg size");
 /* vigil_hook_record.flags */
 #define VIGIL_HOOK_R_RETURN 0x01 /* ret is set */
 #define VIGIL_HOOK_R_PROCFS 0x02 /* key derived from the task's start time */
+#define VIGIL_HOOK_R_MONITOR 0x04 /* the action was counted, not taken (monitor mode) */
 
 struct vigil_hook_record {
 	struct vigil_event_header hdr;
@@ -251,7 +385,9 @@ struct vigil_hook_record {
 	__u32 flags;  /* VIGIL_HOOK_R_* */
 	__s64 ret;    /* return value, with VIGIL_HOOK_R_RETURN */
 	__u32 nargs;
-	__u32 pad;
+	__u8 action;   /* enum vigil_action_kind taken (or due, in monitor mode) */
+	__u8 selector; /* index of the matching selector + 1; 0: hook has none */
+	__u16 pad;
 	struct vigil_hook_arg args[VIGIL_HOOK_ARGS_MAX];
 	/* variable area follows */
 };

@@ -78,6 +78,18 @@ TEST_F(ConfigTest, PrecedenceIsFlagThenEnvironmentThenFile) {
     EXPECT_EQ(r2.config.log_level, "debug");     // flag beats env
 }
 
+TEST_F(ConfigTest, EmptyValueWithEqualsDoesNotSwallowTheNextFlag) {
+    auto r = parse({"--tracing-policy-dir=", "--export-filename", "/tmp/x.json"});
+    ASSERT_TRUE(r.ok) << r.error.message;
+    EXPECT_EQ(r.config.tracing_policy_dir, "");
+    EXPECT_EQ(r.config.export_filename, "/tmp/x.json");
+    auto file = write_file("e.yaml", "export-filename: \"\"\n");
+    auto r2 = parse({"--config", file, "--procfs", "/p"});
+    ASSERT_TRUE(r2.ok) << r2.error.message;
+    EXPECT_EQ(r2.config.export_filename, "");
+    EXPECT_EQ(r2.config.procfs, "/p");
+}
+
 TEST_F(ConfigTest, ConfigFileFromEnvironment) {
     auto file = write_file("b.yaml", "procfs: /env/file\n");
     ::setenv("VIGIL_CONFIG", file.c_str(), 1);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TracingPolicy selectors, evaluated in the kernel after a hook's arguments
+ * are captured into heap->rec (see hook.h) and before anything is posted.
+ * Semantics (Tetragon's): selectors are ORed and the first that matches
+ * supplies the actions; the blocks of a selector are ANDed; values are ORed
+ * for positive operators, and a negated operator matches when no value does.
+ */
+#ifndef VIGIL_SELECTOR_H
+#define VIGIL_SELECTOR_H
+
+#include "lib/maps.h"
+#include "lib/process.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+/* A length the verifier sees bounded to 255 (see hook__bound for why asm). */
+static __always_inline __u32 sel__bound(__u32 v)
+{
+	asm volatile("%[v] &= 0xff" : [v] "+r"(v));
+	return v;
+}
+
+/* Negated operators match when their positive form does not. */
+static __always_inline int sel__negated(__u8 op)
+{
+	return op == VIGIL_OP_NEQ || op == VIGIL_OP_NOTPREFIX || op == VIGIL_OP_NOTPOSTFIX;
+}
+
+/*
+ * Is the string at heap->rec[off, off+len) in set `set_id` under `op`
+ * (positive form)? The bytes are copied into a zeroed key in the heap.
+ */
+__noinline int sel__str_in_set(struct vigil_heap *heap, __u32 set_id, __u32 off, __u32 len,
+			       __u32 op)
+{
+	__u32 n, i;
+
+	if (!heap)
+		return 0;
+	n = len > VIGIL_STR_MAX ? VIGIL_STR_MAX : len;
+	/* Strings live in the record (off < VIGIL_HEAP_REC_LIMIT) or staged in
+	 * the slack after it (matchBinaries), so the whole rec array is valid. */
+	if (off > VIGIL_HEAP_REC_SIZE - 256)
+		return 0;
+	if (op == VIGIL_OP_EQ || op == VIGIL_OP_NEQ) {
+		/* A longer string cannot equal any value (values are <= VIGIL_STR_MAX). */
+		if (len > VIGIL_STR_MAX)
+			return 0;
+		__builtin_memset(&heap->skey, 0, sizeof(heap->skey));
+		heap->skey.set_id = set_id;
+		heap->skey.len = n;
+		bpf_probe_read_kernel(heap->skey.data, sel__bound(n), &heap->rec[off]);
+		return bpf_map_lookup_elem(&vigil_str_eq, &heap->skey) != 0;
+	}
+	__builtin_memset(&heap->lkey, 0, sizeof(heap->lkey));
+	heap->lkey.set_id = bpf_htonl(set_id);
+	heap->lkey.prefixlen = 32 + 8 * n;
+	if (op == VIGIL_OP_PREFIX || op == VIGIL_OP_NOTPREFIX) {
+		bpf_probe_read_kernel(heap->lkey.data, sel__bound(n), &heap->rec[off]);
+		return bpf_map_lookup_elem(&vigil_str_prefix, &heap->lkey) != 0;
+	}
+	/* Postfix: the last n bytes, reversed, against the reversed values. */
+	for (i = 0; i < VIGIL_STR_MAX; i++) {
+		__u32 at;
+
+		if (i >= n)
+			break;
+		at = off + len - 1 - i;
+		if (at >= VIGIL_HEAP_REC_SIZE)
+			break;
+		heap->lkey.data[i] = heap->rec[at];
+	}
+	return bpf_map_lookup_elem(&vigil_str_postfix, &heap->lkey) != 0;
+}
+
+static __always_inline int sel__int_match(const struct vigil_sel_arg *f, __u64 v)
+{
+	__u32 i;
+
+	if (f->op == VIGIL_OP_GT)
+		return f->is_signed ? (__s64)v > (__s64)f->ranges[0].min : v > f->ranges[0].min;
+	if (f->op == VIGIL_OP_LT)
+		return f->is_signed ? (__s64)v < (__s64)f->ranges[0].min : v < f->ranges[0].min;
+	for (i = 0; i < VIGIL_SEL_RANGES_MAX; i++) {
+		if (i >= f->nranges)
+			break;
+		if (f->op == VIGIL_OP_MASK) {
+			if (v & f->ranges[i].min)
+				return 1;
+		} else if (f->is_signed) {
+			if ((__s64)v >= (__s64)f->ranges[i].min && (__s64)v <= (__s64)f->ranges[i].max)
+				return 1;
+		} else if (v >= f->ranges[i].min && v <= f->ranges[i].max) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One matchArgs entry against the captured arguments. */
+static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct vigil_sel_arg *f)
+{
+	struct vigil_hook_record *rec = (struct vigil_hook_record *)heap->rec;
+	struct vigil_hook_arg *a;
+	__u32 pos = f->pos;
+	int hit;
+
+	if (pos >= VIGIL_HOOK_ARGS_MAX)
+		return 0;
+	a = &rec->args[pos];
+	switch (a->type) {
+	case VIGIL_ARG_USTRING:
+	case VIGIL_ARG_UBUF:
+	case VIGIL_ARG_FD:
+		if (f->op == VIGIL_OP_GT || f->op == VIGIL_OP_LT || f->op == VIGIL_OP_MASK)
+			return 0;
+		hit = sel__str_in_set(heap, f->set_id, a->data.off, a->data.len, f->op);
+		break;
+	case VIGIL_ARG_S32:
+		hit = sel__int_match(f, (__u64)(__s64)(__s32)a->value);
+		if (sel__negated(f->op))
+			hit = !hit;
+		return hit;
+	case VIGIL_ARG_U32:
+		hit = sel__int_match(f, a->value & 0xffffffffULL);
+		break;
+	default:
+		hit = sel__int_match(f, a->value);
+		break;
+	}
+	return sel__negated(f->op) ? !hit : hit;
+}
+
+static __always_inline __u32 sel__nspid(struct task_struct *task)
+{
+	struct pid *tp = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level) & 31;
+	struct upid up = {};
+
+	bpf_core_read(&up, sizeof(up), &tp->numbers[level]);
+	return up.nr;
+}
+
+static __always_inline int sel__pid_in(const struct vigil_sel_pids *p, __u32 pid)
+{
+	__u32 i;
+
+	for (i = 0; i < VIGIL_SEL_PIDS_MAX; i++) {
+		if (i >= p->nvals)
+			break;
+		if (p->vals[i] == pid)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int sel__pids_match(const struct vigil_sel_pids *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 pid = (p->flags & VIGIL_PIDS_F_NSPID) ? sel__nspid(task) : BPF_CORE_READ(task, tgid);
+	int member = sel__pid_in(p, pid);
+
+	if (!member && (p->flags & VIGIL_PIDS_F_FOLLOW)) {
+		struct vigil_follow_entry fe = {};
+
+		fe.set_id = p->follow_set;
+		process__key_of(task, &fe.key);
+		member = bpf_map_lookup_elem(&vigil_followed, &fe) != 0;
+	}
+	return p->op == VIGIL_OP_NEQ ? !member : member;
+}
+
+static __always_inline int sel__bins_match(struct vigil_heap *heap, const struct vigil_sel_bins *b)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vigil_bin *bin = bpf_map_lookup_elem(&vigil_bins, &tgid);
+	__u32 at = VIGIL_HEAP_REC_LIMIT;
+	int hit = 0;
+
+	/* The path is staged past the record's end, in the heap's slack. */
+	if (bin) {
+		__u32 len = bin->len > VIGIL_STR_MAX ? VIGIL_STR_MAX : bin->len;
+
+		bpf_probe_read_kernel(&heap->rec[at], sel__bound(len), bin->path);
+		hit = sel__str_in_set(heap, b->set_id, at, len, b->op);
+	}
+	return sel__negated(b->op) ? !hit : hit;
+}
+
+/* Does selector `idx` of the hook match this call? */
+__noinline int sel__match(struct vigil_heap *heap, __u32 idx)
+{
+	struct vigil_selector *sel = bpf_map_lookup_elem(&vigil_selectors, &idx);
+	__u32 i;
+
+	if (!heap || !sel)
+		return 0;
+	if (sel->pids.op != VIGIL_OP_NONE && !sel__pids_match(&sel->pids))
+		return 0;
+	if (sel->bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->bins))
+		return 0;
+	for (i = 0; i < VIGIL_SEL_ARGS_MAX; i++) {
+		if (i >= sel->nargs)
+			break;
+		if (!sel__arg_match(heap, &sel->args[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Index of the first matching selector of hook_id, or -1. A hook without
+ * selectors matches every call (index 0 with no actions: Post).
+ */
+static __always_inline int sel__first_match(struct vigil_heap *heap, __u32 hook_id)
+{
+	__u32 n = heap->cfg.nselectors, i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < VIGIL_SELECTORS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (sel__match(heap, hook_id * VIGIL_SELECTORS_MAX + i))
+			return (int)i;
+	}
+	return -1;
+}
+
+#endif /* VIGIL_SELECTOR_H */

@@ -1,0 +1,210 @@
+#include "agent/selector_compile.h"
+
+#include "policy/names.h"
+
+namespace vigil::agent {
+
+namespace {
+
+using policy::Operator;
+
+std::string at(const policy::SourcePos& pos, const std::string& path) {
+    std::string out = pos.file;
+    if (pos.line) out += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+    return out + ": " + path;
+}
+
+bool is_string_type(policy::ArgType t) {
+    return t == policy::ArgType::String || t == policy::ArgType::CharBuf || t == policy::ArgType::Fd;
+}
+
+int add_set(model::HookSelectors& out, model::StringSetKind kind, const std::vector<std::string>& v) {
+    out.sets.push_back({kind, v});
+    return static_cast<int>(out.sets.size() - 1);
+}
+
+struct Ctx {
+    const policy::Hook& hook;
+    model::HookSelectors& out;
+    std::vector<std::string>& errors;
+    const probe::KernelFeatures& features;
+    bool ok = true;
+    void fail(const policy::SourcePos& pos, const std::string& path, const std::string& msg) {
+        errors.push_back(at(pos, path) + ": " + msg);
+        ok = false;
+    }
+};
+
+void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, model::CompiledSelector& cs) {
+    model::ArgFilter f;
+    if (m.position < 0) {
+        c.fail(m.pos, path + ".index", "no argument at this index in the hook's args");
+        return;
+    }
+    f.pos = static_cast<std::uint8_t>(m.position);
+    const policy::ArgType t = m.arg_type;
+    if (is_string_type(t)) {
+        switch (m.op) {
+            case Operator::Equal: case Operator::NotEqual:
+                f.op = m.op == Operator::Equal ? model::SelOp::kEq : model::SelOp::kNeq;
+                f.set = add_set(c.out, model::StringSetKind::kExact, m.strings);
+                break;
+            case Operator::Prefix: case Operator::NotPrefix:
+                f.op = m.op == Operator::Prefix ? model::SelOp::kPrefix : model::SelOp::kNotPrefix;
+                f.set = add_set(c.out, model::StringSetKind::kPrefix, m.strings);
+                break;
+            case Operator::Postfix: case Operator::NotPostfix:
+                f.op = m.op == Operator::Postfix ? model::SelOp::kPostfix : model::SelOp::kNotPostfix;
+                f.set = add_set(c.out, model::StringSetKind::kPostfix, m.strings);
+                break;
+            default:
+                c.fail(m.op_pos, path + ".operator",
+                       "unsupported: operator " + std::string(policy::operator_name(m.op)) +
+                           " on a string argument (supported: Equal, NotEqual, Prefix, NotPrefix, "
+                           "Postfix, NotPostfix)");
+                return;
+        }
+        for (const auto& s : m.strings) {
+            if (s.size() > 252) {
+                c.fail(m.pos, path + ".values", "unsupported: string values longer than 252 bytes");
+                return;
+            }
+        }
+    } else {
+        f.is_signed = m.is_signed;
+        f.ranges.reserve(m.ranges.size());
+        for (const auto& r : m.ranges) f.ranges.push_back({r.min, r.max});
+        switch (m.op) {
+            case Operator::Equal: case Operator::InRange: f.op = model::SelOp::kEq; break;
+            case Operator::NotEqual: case Operator::NotInRange: f.op = model::SelOp::kNeq; break;
+            case Operator::GT: f.op = model::SelOp::kGt; break;
+            case Operator::LT: f.op = model::SelOp::kLt; break;
+            case Operator::Mask: f.op = model::SelOp::kMask; break;
+            default:
+                c.fail(m.op_pos, path + ".operator",
+                       "unsupported: operator " + std::string(policy::operator_name(m.op)) +
+                           " on an integer argument (supported: Equal, NotEqual, GT, LT, Mask, "
+                           "InRange, NotInRange)");
+                return;
+        }
+        if (f.ranges.size() > 8) {
+            c.fail(m.pos, path + ".values", "unsupported: more than 8 integer values (use InMap)");
+            return;
+        }
+    }
+    cs.args.push_back(std::move(f));
+}
+
+void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const std::string& path,
+                     model::CompiledSelector& cs) {
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const auto& a = actions[i];
+        const std::string ap = path + ".matchActions[" + std::to_string(i) + "]";
+        model::SelAction out;
+        switch (a.kind) {
+            case policy::ActionKind::Post:
+                if (!a.rate_limit.empty() || a.kernel_stack_trace || a.user_stack_trace || a.ima_hash) {
+                    c.fail(a.pos, ap, "unsupported: rateLimit, stack traces and imaHash on Post");
+                    continue;
+                }
+                out.kind = model::ActionKind::kPost;
+                break;
+            case policy::ActionKind::NoPost: out.kind = model::ActionKind::kNoPost; break;
+            case policy::ActionKind::Sigkill:
+                if (!c.features.send_signal) {
+                    c.fail(a.pos, ap, "Sigkill needs bpf_send_signal, which this kernel lacks");
+                    continue;
+                }
+                out.kind = model::ActionKind::kSigkill;
+                break;
+            case policy::ActionKind::Signal:
+                if (!c.features.send_signal) {
+                    c.fail(a.pos, ap, "Signal needs bpf_send_signal, which this kernel lacks");
+                    continue;
+                }
+                out.kind = model::ActionKind::kSignal;
+                out.arg = a.arg_sig;
+                break;
+            case policy::ActionKind::Override:
+                c.fail(a.pos, ap,
+                       "Override needs a hook the kernel lets Vigil override: a kprobe with "
+                       "bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE), fmod_ret on a security_ "
+                       "function, or a BPF LSM hook; this kernel has none of them (kprobes off, "
+                       "trampolines refused, BPF LSM unavailable)");
+                continue;
+            default:
+                c.fail(a.pos, ap, "unsupported: action " + std::string(policy::action_name(a.kind)));
+                continue;
+        }
+        cs.actions.push_back(out);
+    }
+}
+
+}  // namespace
+
+model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Hook& h,
+                                       const std::string& path,
+                                       const probe::KernelFeatures& features,
+                                       std::vector<std::string>& errors) {
+    model::HookSelectors out;
+    out.monitor = p.parsed_options.policy_mode && *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
+    Ctx c{h, out, errors, features};
+    for (std::size_t i = 0; i < h.selectors.size(); ++i) {
+        const policy::Selector& s = h.selectors[i];
+        const std::string sp = path + ".selectors[" + std::to_string(i) + "]";
+        model::CompiledSelector cs;
+        auto unsupported = [&](bool present, const char* block) {
+            if (present) c.fail(s.pos, sp + "." + block, std::string("unsupported: ") + block +
+                                                            " is not evaluated in the kernel yet");
+        };
+        unsupported(!s.match_data.empty(), "matchData");
+        unsupported(!s.match_return_args.empty(), "matchReturnArgs");
+        unsupported(!s.match_return_actions.empty(), "matchReturnActions");
+        unsupported(!s.match_parent_binaries.empty(), "matchParentBinaries");
+        unsupported(!s.match_namespaces.empty(), "matchNamespaces");
+        unsupported(!s.match_namespace_changes.empty(), "matchNamespaceChanges");
+        unsupported(!s.match_capabilities.empty(), "matchCapabilities");
+        unsupported(!s.match_capability_changes.empty(), "matchCapabilityChanges");
+        unsupported(!s.match_workloads.empty(), "matchWorkloads");
+        for (std::size_t a = 0; a < s.match_args.size(); ++a) {
+            compile_arg(c, s.match_args[a], sp + ".matchArgs[" + std::to_string(a) + "]", cs);
+        }
+        if (s.match_pids.size() > 1) {
+            c.fail(s.match_pids[1].pos, sp + ".matchPIDs[1]", "unsupported: more than one matchPIDs entry");
+        } else if (s.match_pids.size() == 1) {
+            const auto& mp = s.match_pids[0];
+            cs.pids.op = mp.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
+            cs.pids.ns_pid = mp.is_namespace_pid;
+            cs.pids.follow_forks = mp.follow_forks;
+            cs.pids.pids = mp.values;
+            if (mp.values.size() > 8) {
+                c.fail(mp.pos, sp + ".matchPIDs[0].values", "unsupported: more than 8 pids");
+            }
+        }
+        if (s.match_binaries.size() == 1) {
+            const auto& mb = s.match_binaries[0];
+            const std::string bp = sp + ".matchBinaries[0]";
+            if (mb.follow_children) {
+                c.fail(mb.pos, bp + ".followChildren", "unsupported: followChildren");
+            }
+            model::StringSetKind kind = model::StringSetKind::kExact;
+            switch (mb.op) {
+                case Operator::In: cs.binaries.op = model::SelOp::kEq; break;
+                case Operator::NotIn: cs.binaries.op = model::SelOp::kNeq; break;
+                case Operator::Prefix: cs.binaries.op = model::SelOp::kPrefix; kind = model::StringSetKind::kPrefix; break;
+                case Operator::NotPrefix: cs.binaries.op = model::SelOp::kNotPrefix; kind = model::StringSetKind::kPrefix; break;
+                case Operator::Postfix: cs.binaries.op = model::SelOp::kPostfix; kind = model::StringSetKind::kPostfix; break;
+                case Operator::NotPostfix: cs.binaries.op = model::SelOp::kNotPostfix; kind = model::StringSetKind::kPostfix; break;
+                default:
+                    c.fail(mb.pos, bp + ".operator", "unsupported: operator " +
+                                                         std::string(policy::operator_name(mb.op)));
+            }
+            cs.binaries.set = add_set(out, kind, mb.values);
+        }
+        compile_actions(c, s.match_actions, sp, cs);
+        out.selectors.push_back(std::move(cs));
+    }
+    return out;
+}
+
+}  // namespace vigil::agent

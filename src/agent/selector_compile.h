@@ -1,0 +1,21 @@
+// A hook's TracingPolicy selectors -> model::HookSelectors for the kernel.
+// What the kernel programs cannot evaluate yet is refused with an
+// "unsupported:" error at its exact location; nothing is silently dropped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/selector.h"
+#include "policy/model.h"
+#include "probe/features.h"
+
+namespace vigil::agent {
+
+// `path` is the hook's path ("spec.kprobes[0]"); errors are appended.
+model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Hook& h,
+                                       const std::string& path,
+                                       const probe::KernelFeatures& features,
+                                       std::vector<std::string>& errors);
+
+}  // namespace vigil::agent

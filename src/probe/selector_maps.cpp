@@ -1,0 +1,204 @@
+// BaseSensor: writing a hook's compiled selectors into the BPF maps
+// (vigil_selectors, the string-set maps, follow sets) and removing them.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "probe/base_sensor.h"
+#include "vigil.skel.h"
+#include "vigil/abi.h"
+
+namespace vigil::probe {
+
+namespace {
+
+__u8 op_code(model::SelOp op) {
+    switch (op) {
+        case model::SelOp::kNone: return VIGIL_OP_NONE;
+        case model::SelOp::kEq: return VIGIL_OP_EQ;
+        case model::SelOp::kNeq: return VIGIL_OP_NEQ;
+        case model::SelOp::kPrefix: return VIGIL_OP_PREFIX;
+        case model::SelOp::kNotPrefix: return VIGIL_OP_NOTPREFIX;
+        case model::SelOp::kPostfix: return VIGIL_OP_POSTFIX;
+        case model::SelOp::kNotPostfix: return VIGIL_OP_NOTPOSTFIX;
+        case model::SelOp::kGt: return VIGIL_OP_GT;
+        case model::SelOp::kLt: return VIGIL_OP_LT;
+        case model::SelOp::kMask: return VIGIL_OP_MASK;
+    }
+    return VIGIL_OP_NONE;
+}
+
+__u32 action_code(model::ActionKind k) {
+    switch (k) {
+        case model::ActionKind::kPost: return VIGIL_ACT_POST;
+        case model::ActionKind::kNoPost: return VIGIL_ACT_NOPOST;
+        case model::ActionKind::kSigkill: return VIGIL_ACT_SIGKILL;
+        case model::ActionKind::kSignal: return VIGIL_ACT_SIGNAL;
+    }
+    return VIGIL_ACT_POST;
+}
+
+template <typename T>
+std::vector<std::uint8_t> bytes_of(const T& v) {
+    std::vector<std::uint8_t> out(sizeof(T));
+    std::memcpy(out.data(), &v, sizeof(T));
+    return out;
+}
+
+}  // namespace
+
+Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelectors& sel,
+                                   HookState& st) {
+    if (sel.selectors.size() > VIGIL_SELECTORS_MAX) {
+        return make_error("at most " + std::to_string(VIGIL_SELECTORS_MAX) + " selectors per hook");
+    }
+    // Set ids for this hook's string sets, then their values.
+    std::vector<__u32> set_ids;
+    for (const auto& set : sel.sets) {
+        __u32 id = next_set_id_++;
+        set_ids.push_back(id);
+        for (const auto& v : set.values) {
+            if (v.size() > VIGIL_STR_MAX) {
+                return make_error("string value of " + std::to_string(v.size()) +
+                                  " bytes is longer than the kernel compares (" +
+                                  std::to_string(VIGIL_STR_MAX) + ")");
+            }
+            __u8 one = 1;
+            int fd;
+            std::vector<std::uint8_t> key;
+            if (set.kind == model::StringSetKind::kExact) {
+                vigil_str_key k{};
+                k.set_id = id;
+                k.len = static_cast<__u32>(v.size());
+                std::memcpy(k.data, v.data(), v.size());
+                fd = bpf_map__fd(skel_->maps.vigil_str_eq);
+                key = bytes_of(k);
+            } else {
+                vigil_lpm_key k{};
+                k.set_id = htonl(id);
+                k.prefixlen = static_cast<__u32>(32 + 8 * v.size());
+                std::string data = v;
+                if (set.kind == model::StringSetKind::kPostfix) std::reverse(data.begin(), data.end());
+                std::memcpy(k.data, data.data(), data.size());
+                fd = bpf_map__fd(set.kind == model::StringSetKind::kPrefix ? skel_->maps.vigil_str_prefix
+                                                                           : skel_->maps.vigil_str_postfix);
+                key = bytes_of(k);
+            }
+            if (bpf_map_update_elem(fd, key.data(), &one, BPF_ANY) != 0) {
+                return make_error(std::string("adding a selector string value failed: ") +
+                                  std::strerror(errno) + " (the string-set maps hold 16384 values)");
+            }
+            st.set_keys.emplace_back(fd, std::move(key));
+        }
+    }
+    auto set_of = [&](int idx) -> __u32 {
+        return idx >= 0 && static_cast<std::size_t>(idx) < set_ids.size() ? set_ids[idx] : 0;
+    };
+    for (std::size_t i = 0; i < sel.selectors.size(); ++i) {
+        const auto& cs = sel.selectors[i];
+        const std::string where = "selectors[" + std::to_string(i) + "]";
+        vigil_selector out{};
+        if (cs.args.size() > VIGIL_SEL_ARGS_MAX) {
+            return make_error(where + ": at most " + std::to_string(VIGIL_SEL_ARGS_MAX) + " matchArgs");
+        }
+        if (cs.actions.size() > VIGIL_SEL_ACTIONS_MAX) {
+            return make_error(where + ": at most " + std::to_string(VIGIL_SEL_ACTIONS_MAX) + " actions");
+        }
+        out.nargs = static_cast<__u32>(cs.args.size());
+        for (std::size_t a = 0; a < cs.args.size(); ++a) {
+            const auto& f = cs.args[a];
+            if (f.ranges.size() > VIGIL_SEL_RANGES_MAX) {
+                return make_error(where + ".matchArgs[" + std::to_string(a) + "]: at most " +
+                                  std::to_string(VIGIL_SEL_RANGES_MAX) + " integer values");
+            }
+            out.args[a].op = op_code(f.op);
+            out.args[a].pos = f.pos;
+            out.args[a].is_signed = f.is_signed ? 1 : 0;
+            out.args[a].nranges = static_cast<__u8>(f.ranges.size());
+            out.args[a].set_id = set_of(f.set);
+            for (std::size_t r = 0; r < f.ranges.size(); ++r) {
+                out.args[a].ranges[r].min = f.ranges[r].min;
+                out.args[a].ranges[r].max = f.ranges[r].max;
+            }
+        }
+        if (cs.pids.op != model::SelOp::kNone) {
+            if (cs.pids.pids.size() > VIGIL_SEL_PIDS_MAX) {
+                return make_error(where + ".matchPIDs: at most " + std::to_string(VIGIL_SEL_PIDS_MAX) +
+                                  " values");
+            }
+            out.pids.op = op_code(cs.pids.op);
+            out.pids.flags = (cs.pids.ns_pid ? VIGIL_PIDS_F_NSPID : 0) |
+                             (cs.pids.follow_forks ? VIGIL_PIDS_F_FOLLOW : 0);
+            out.pids.nvals = static_cast<__u8>(cs.pids.pids.size());
+            std::copy(cs.pids.pids.begin(), cs.pids.pids.end(), out.pids.vals);
+            if (cs.pids.follow_forks) {
+                auto free_slot = std::find(follow_slot_used_.begin(), follow_slot_used_.end(), false);
+                if (free_slot == follow_slot_used_.end()) {
+                    return make_error(where + ".matchPIDs: too many followForks pid sets (at most " +
+                                      std::to_string(VIGIL_FOLLOW_SETS_MAX) + ")");
+                }
+                __u32 slot = static_cast<__u32>(free_slot - follow_slot_used_.begin());
+                vigil_follow_set fs{};
+                fs.set_id = next_set_id_++;
+                fs.flags = cs.pids.ns_pid ? VIGIL_PIDS_F_NSPID : 0;
+                fs.nvals = out.pids.nvals;
+                std::copy(cs.pids.pids.begin(), cs.pids.pids.end(), fs.vals);
+                if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_follow_sets), &slot, &fs, BPF_ANY)) {
+                    return make_error(where + ".matchPIDs: writing the follow set failed: " +
+                                      std::strerror(errno));
+                }
+                *free_slot = true;
+                st.follow_slots.push_back(slot);
+                out.pids.follow_set = fs.set_id;
+            }
+        }
+        if (cs.binaries.op != model::SelOp::kNone) {
+            out.bins.op = op_code(cs.binaries.op);
+            out.bins.set_id = set_of(cs.binaries.set);
+        }
+        out.nactions = static_cast<__u32>(cs.actions.size());
+        for (std::size_t a = 0; a < cs.actions.size(); ++a) {
+            out.actions[a].kind = action_code(cs.actions[a].kind);
+            out.actions[a].arg = cs.actions[a].arg;
+        }
+        __u32 key = hook_id * VIGIL_SELECTORS_MAX + static_cast<__u32>(i);
+        if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_selectors), &key, &out, BPF_ANY)) {
+            return make_error(where + ": writing it failed: " + std::strerror(errno));
+        }
+    }
+    return {};
+}
+
+void BaseSensor::clear_hook_maps(std::uint32_t hook_id, HookState& st) {
+    for (auto& [fd, key] : st.set_keys) bpf_map_delete_elem(fd, key.data());
+    st.set_keys.clear();
+    vigil_follow_set empty_set{};
+    for (auto slot : st.follow_slots) {
+        bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_follow_sets), &slot, &empty_set, BPF_ANY);
+        follow_slot_used_[slot] = false;
+    }
+    st.follow_slots.clear();
+    vigil_selector empty{};
+    for (__u32 i = 0; i < VIGIL_SELECTORS_MAX; ++i) {
+        __u32 key = hook_id * VIGIL_SELECTORS_MAX + i;
+        bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_selectors), &key, &empty, BPF_ANY);
+    }
+    vigil_hook_config cfg{};
+    __u32 key = hook_id;
+    bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &cfg, BPF_ANY);
+}
+
+void BaseSensor::set_process_binary(std::uint32_t tgid, const std::string& path) {
+    if (!skel_) return;
+    vigil_bin bin{};
+    bin.len = static_cast<__u32>(std::min<std::size_t>(path.size(), VIGIL_STR_MAX));
+    std::memcpy(bin.path, path.data(), bin.len);
+    bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_bins), &tgid, &bin, BPF_NOEXIST);
+}
+
+}  // namespace vigil::probe
