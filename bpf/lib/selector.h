@@ -24,7 +24,8 @@ static __always_inline __u32 sel__bound(__u32 v)
 /* Negated operators match when their positive form does not. */
 static __always_inline int sel__negated(__u8 op)
 {
-	return op == VIGIL_OP_NEQ || op == VIGIL_OP_NOTPREFIX || op == VIGIL_OP_NOTPOSTFIX;
+	return op == VIGIL_OP_NEQ || op == VIGIL_OP_NOTPREFIX || op == VIGIL_OP_NOTPOSTFIX ||
+	       op == VIGIL_OP_NOTADDR || op == VIGIL_OP_NOTPORT;
 }
 
 /*
@@ -98,6 +99,43 @@ static __always_inline int sel__int_match(const struct vigil_sel_arg *f, __u64 v
 	return 0;
 }
 
+/*
+ * A captured struct sockaddr (AF_INET: port at 2, address at 4; AF_INET6:
+ * port at 2, address at 8) against an address, port or family filter.
+ * Returns the positive form's result.
+ */
+__noinline int sel__sockaddr_match(struct vigil_heap *heap, __u32 off, __u32 len, __u32 op,
+				   __u32 set_id)
+{
+	__u8 sa[24] = {};
+	__u16 family, port;
+	__u32 v6;
+
+	if (!heap || len < 2)
+		return 0;
+	/* A fixed-size copy: constant offsets below, whatever the slice. */
+	bpf_probe_read_kernel(sa, sizeof(sa), &heap->rec[off & VIGIL_HEAP_REC_MASK]);
+	family = sa[0] | (sa[1] << 8);
+	if (op == VIGIL_OP_FAMILY)
+		return family;
+	if ((family != 2 && family != 10) || len < 4)
+		return -1; /* not an internet address: no port, no address */
+	port = (sa[2] << 8) | sa[3];
+	if (op == VIGIL_OP_PORT || op == VIGIL_OP_NOTPORT)
+		return port;
+	v6 = family == 10;
+	if (len < (v6 ? 24 : 8))
+		return -1;
+	__builtin_memset(&heap->lkey, 0, sizeof(heap->lkey));
+	heap->lkey.set_id = bpf_htonl(v6 ? (set_id | VIGIL_SET_V6) : set_id);
+	heap->lkey.prefixlen = 32 + (v6 ? 128 : 32);
+	if (v6)
+		__builtin_memcpy(heap->lkey.data, &sa[8], 16);
+	else
+		__builtin_memcpy(heap->lkey.data, &sa[4], 4);
+	return bpf_map_lookup_elem(&vigil_str_prefix, &heap->lkey) != 0;
+}
+
 /* One matchArgs entry against the captured arguments. */
 static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct vigil_sel_arg *f)
 {
@@ -117,6 +155,15 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 			return 0;
 		hit = sel__str_in_set(heap, f->set_id, a->data.off, a->data.len, f->op);
 		break;
+	case VIGIL_ARG_SOCKADDR: {
+		int v = sel__sockaddr_match(heap, a->data.off, a->data.len, f->op, f->set_id);
+
+		if (f->op == VIGIL_OP_FAMILY || f->op == VIGIL_OP_PORT || f->op == VIGIL_OP_NOTPORT)
+			hit = v >= 0 && sel__int_match(f, (__u64)v);
+		else
+			hit = v > 0;
+		break;
+	}
 	case VIGIL_ARG_S32:
 		hit = sel__int_match(f, (__u64)(__s64)(__s32)a->value);
 		if (sel__negated(f->op))

@@ -43,6 +43,46 @@ void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, mod
     }
     f.pos = static_cast<std::uint8_t>(m.position);
     const policy::ArgType t = m.arg_type;
+    if (t == policy::ArgType::Sockaddr) {
+        switch (m.op) {
+            case Operator::SAddr: case Operator::NotSAddr: {
+                f.op = m.op == Operator::SAddr ? model::SelOp::kAddr : model::SelOp::kNotAddr;
+                std::vector<std::string> values;
+                for (const auto& cidr : m.cidrs) {
+                    std::string v;
+                    v += static_cast<char>(cidr.family == 6 ? 6 : 4);
+                    v += static_cast<char>(cidr.prefix_len);
+                    v.append(reinterpret_cast<const char*>(cidr.addr.data()), cidr.family == 6 ? 16 : 4);
+                    values.push_back(std::move(v));
+                }
+                f.set = add_set(c.out, model::StringSetKind::kCidr, values);
+                break;
+            }
+            case Operator::SPort: case Operator::NotSPort:
+                f.op = m.op == Operator::SPort ? model::SelOp::kPort : model::SelOp::kNotPort;
+                for (const auto& r : m.ranges) f.ranges.push_back({r.min, r.max});
+                break;
+            case Operator::SPortPriv: case Operator::NotSPortPriv:
+                f.op = m.op == Operator::SPortPriv ? model::SelOp::kPort : model::SelOp::kNotPort;
+                f.ranges.push_back({0, 1023});
+                break;
+            case Operator::Family:
+                f.op = model::SelOp::kFamily;
+                for (const auto& r : m.ranges) f.ranges.push_back({r.min, r.max});
+                break;
+            default:
+                c.fail(m.op_pos, path + ".operator",
+                       "unsupported: operator " + std::string(policy::operator_name(m.op)) +
+                           " on a sockaddr argument");
+                return;
+        }
+        if (f.ranges.size() > 8) {
+            c.fail(m.pos, path + ".values", "unsupported: more than 8 port or family values");
+            return;
+        }
+        cs.args.push_back(std::move(f));
+        return;
+    }
     if (is_string_type(t)) {
         switch (m.op) {
             case Operator::Equal: case Operator::NotEqual:

@@ -11,9 +11,12 @@ namespace vigil::model {
 
 enum class SelOp : std::uint8_t {
     kNone = 0, kEq, kNeq, kPrefix, kNotPrefix, kPostfix, kNotPostfix, kGt, kLt, kMask,
+    kAddr, kNotAddr, kPort, kNotPort, kFamily,  // sockaddr arguments
 };
 
-enum class StringSetKind : std::uint8_t { kExact, kPrefix, kPostfix };
+// kCidr values are encoded as: family (4 or 6), prefix length in bits, then
+// the 4 or 16 address bytes in network order.
+enum class StringSetKind : std::uint8_t { kExact, kPrefix, kPostfix, kCidr };
 
 // Values of one string operator; `index` is its position in HookSelectors::sets.
 struct StringSet {

@@ -29,6 +29,11 @@ __u8 op_code(model::SelOp op) {
         case model::SelOp::kGt: return VIGIL_OP_GT;
         case model::SelOp::kLt: return VIGIL_OP_LT;
         case model::SelOp::kMask: return VIGIL_OP_MASK;
+        case model::SelOp::kAddr: return VIGIL_OP_ADDR;
+        case model::SelOp::kNotAddr: return VIGIL_OP_NOTADDR;
+        case model::SelOp::kPort: return VIGIL_OP_PORT;
+        case model::SelOp::kNotPort: return VIGIL_OP_NOTPORT;
+        case model::SelOp::kFamily: return VIGIL_OP_FAMILY;
     }
     return VIGIL_OP_NONE;
 }
@@ -71,7 +76,17 @@ Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelec
             __u8 one = 1;
             int fd;
             std::vector<std::uint8_t> key;
-            if (set.kind == model::StringSetKind::kExact) {
+            if (set.kind == model::StringSetKind::kCidr) {
+                const bool v6 = !v.empty() && v[0] == 6;
+                const std::size_t alen = v6 ? 16 : 4;
+                if (v.size() != 2 + alen) return make_error("malformed CIDR value in a selector set");
+                vigil_lpm_key k{};
+                k.set_id = htonl(v6 ? (id | VIGIL_SET_V6) : id);
+                k.prefixlen = 32 + static_cast<std::uint8_t>(v[1]);
+                std::memcpy(k.data, v.data() + 2, alen);
+                fd = bpf_map__fd(skel_->maps.vigil_str_prefix);
+                key = bytes_of(k);
+            } else if (set.kind == model::StringSetKind::kExact) {
                 vigil_str_key k{};
                 k.set_id = id;
                 k.len = static_cast<__u32>(v.size());

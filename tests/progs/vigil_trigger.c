@@ -10,6 +10,7 @@
 //   vigil_trigger open <path>               openat(AT_FDCWD, <path>, O_RDONLY); exit 0 if it opened
 //   vigil_trigger connect <ipv4> <port>     TCP connect (loopback only in tests); exit 0 if connected
 //   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
+//   vigil_trigger connect-send <ipv4> <port> <payload>   connect, send <payload>, exit 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +32,8 @@ static int usage(void) {
           "       vigil_trigger write <path> <payload>\n"
           "       vigil_trigger open <path>\n"
           "       vigil_trigger read <path> <bytes>\n"
-          "       vigil_trigger connect <ipv4> <port>\n");
+          "       vigil_trigger connect <ipv4> <port>\n"
+          "       vigil_trigger connect-send <ipv4> <port> <payload>\n");
   return 2;
 }
 
@@ -109,6 +111,26 @@ static int do_read(const char *path, const char *count_text) {
   return n >= 0 ? 0 : 1;
 }
 
+static int do_connect_send(const char *ip, const char *port_text, const char *payload) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons((unsigned short)atoi(port_text));
+  if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+    return 2;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return 1;
+  if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+    close(fd);
+    return 1;
+  }
+  size_t len = strlen(payload);
+  ssize_t n = write(fd, payload, len);
+  close(fd);
+  return n == (ssize_t)len ? 0 : 1;
+}
+
 static int do_connect(const char *ip, const char *port_text) {
   struct sockaddr_in sin;
   memset(&sin, 0, sizeof(sin));
@@ -140,6 +162,8 @@ int main(int argc, char **argv) {
     return do_open(argv[2]);
   if (strcmp(mode, "read") == 0 && argc >= 4)
     return do_read(argv[2], argv[3]);
+  if (strcmp(mode, "connect-send") == 0 && argc >= 5)
+    return do_connect_send(argv[2], argv[3], argv[4]);
   if (strcmp(mode, "connect") == 0 && argc >= 4)
     return do_connect(argv[2], argv[3]);
   return usage();

@@ -235,6 +235,7 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 56, "vigil_hook_config s
 #define VIGIL_SEL_PIDS_MAX 8     /* matchPIDs values */
 #define VIGIL_SEL_ACTIONS_MAX 3
 #define VIGIL_STR_MAX 252        /* string bytes compared (LPM trie key limit 256 - set id) */
+#define VIGIL_SET_V6 0x80000000u /* CIDR sets: IPv6 prefixes live under set_id | this */
 
 enum vigil_sel_op {
 	VIGIL_OP_NONE = 0,
@@ -247,6 +248,11 @@ enum vigil_sel_op {
 	VIGIL_OP_GT,          /* integers: > vals[0].min */
 	VIGIL_OP_LT,
 	VIGIL_OP_MASK,        /* integers: value & vals[i].min != 0 for some i */
+	VIGIL_OP_ADDR,        /* sockaddr: address in the CIDR set (v6 set: set_id | VIGIL_SET_V6) */
+	VIGIL_OP_NOTADDR,
+	VIGIL_OP_PORT,        /* sockaddr: port in ranges (AF_INET/AF_INET6 only) */
+	VIGIL_OP_NOTPORT,
+	VIGIL_OP_FAMILY,      /* sockaddr: address family in ranges */
 	VIGIL_OP_COUNT,
 };
 
