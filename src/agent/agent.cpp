@@ -20,6 +20,7 @@
 #include "agent/pid_file.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
+#include "agent/policy_watcher.h"
 #include "agent/sink_worker.h"
 #include "export/filters.h"
 #include "common/fatal.h"
@@ -201,11 +202,16 @@ int run(const Config& cfg) {
     pipeline.add_procfs(std::move(procs).value());
     spdlog::info("found {} running processes in {}", scanned, cfg.procfs);
 
-    PolicyManager policies(*sensor, hooks, features);
+    PolicyManager policies(*sensor, hooks, features, cfg.state_dir);
     for (const auto& f : cfg.tracing_policies) policies.load_file(f);
+    std::unique_ptr<PolicyWatcher> watcher;
     if (!cfg.tracing_policy_dir.empty() && std::filesystem::is_directory(cfg.tracing_policy_dir)) {
         policies.load_dir(cfg.tracing_policy_dir);
+        auto w = PolicyWatcher::start(cfg.tracing_policy_dir, policies);
+        if (w) watcher = std::move(w).value();
+        else spdlog::warn("{}; changes to the directory need a restart", w.error());
     }
+    policies.load_persisted();
 
     std::atomic<bool> stop{false};
     std::thread drain([&] {
@@ -264,6 +270,7 @@ int run(const Config& cfg) {
     server->shutdown(1s);
     stop.store(true);
     drain.join();
+    watcher.reset();
     policies.clear();
     sensor->close();  // detach first: nothing new arrives while sinks drain
     hub.close_all();

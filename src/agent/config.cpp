@@ -93,6 +93,10 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                    "Directory of TracingPolicy files (*.yaml) loaded at start; absent is fine")
         ->capture_default_str();
 
+    app.add_option("--state-dir", c.state_dir,
+                   "Where policies added over gRPC are kept across restarts (empty: not kept)")
+        ->capture_default_str();
+
     // Flags accepted from the file and the environment: every long option.
     std::vector<std::string> names;
     for (const CLI::Option* o : app.get_options()) {

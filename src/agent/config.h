@@ -36,6 +36,7 @@ struct Config {
     std::uint32_t gc_interval_s = 30;
     std::vector<std::string> tracing_policies;  // --tracing-policy FILE (repeatable)
     std::string tracing_policy_dir = "/etc/vigil/tracing-policies.d";
+    std::string state_dir = "/var/lib/vigil";  // policies added over gRPC persist here
 };
 
 // Parses argv, the environment and the config file. Errors name the flag,

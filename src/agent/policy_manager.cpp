@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
 
-#include "agent/hook_plan.h"
 #include "policy/policy.h"
 
 namespace vigil::agent {
@@ -25,6 +25,29 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The name to list a policy that failed to parse under: its metadata.name if
+// that much can be read, else the file's name.
+std::string name_of_broken(const std::string& text, const std::string& path) {
+    if (text.size() > policy::kMaxPolicyFileBytes) return std::filesystem::path(path).stem().string();
+    try {
+        YAML::Node doc = YAML::Load(text);
+        if (doc.IsMap() && doc["metadata"] && doc["metadata"]["name"] && doc["metadata"]["name"].IsScalar()) {
+            std::string n = doc["metadata"]["name"].Scalar();
+            if (!n.empty() && n.size() <= 253) return n;
+        }
+    } catch (const YAML::Exception&) {
+    }
+    return std::filesystem::path(path).stem().string();
+}
+
 }  // namespace
 
 PolicyManager::~PolicyManager() { clear(); }
@@ -39,6 +62,7 @@ Status PolicyManager::attach(const std::string& policy_name, std::vector<Planned
                               std::to_string(probe::BaseSensor::kMaxHooks) + " hooks)");
         }
         h.spec.hook_id = *id;
+        h.spec.selectors.monitor = out.monitor;
         if (auto st = sensor_.attach_syscall_hook(h.spec); !st) {
             hooks_.remove(*id);
             detach(out);
@@ -59,6 +83,16 @@ void PolicyManager::detach(Loaded& l) {
     l.hook_descriptions.clear();
 }
 
+void PolicyManager::enable(const policy::Policy& p, Loaded& l) {
+    l.error.clear();
+    auto plan = plan_hooks(p, features_);
+    if (!plan.ok()) {
+        l.error = join_lines(plan.errors);
+        return;
+    }
+    if (auto st = attach(p.name, plan.hooks, l); !st) l.error = st.error();
+}
+
 std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& text,
                                                             const std::string& source,
                                                             const std::string& domain,
@@ -75,40 +109,38 @@ std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& t
         l.ns = p.namespace_;
         l.source = source;
         l.domain = domain;
+        l.text = text;
+        l.monitor = p.parsed_options.policy_mode &&
+                    *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
         if (policies_.count(key_of(l.ns, l.name))) {
             errors.push_back(source + ": policy '" + p.name + "' is already loaded; delete it first");
             continue;
         }
-        l.monitor = p.parsed_options.policy_mode &&
-                    *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
-        auto plan = plan_hooks(p, features_);
-        if (!plan.ok()) {
-            l.error = join_lines(plan.errors);
-            errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
-            out.push_back(std::move(l));
-            continue;
-        }
-        if (auto st = attach(p.name, plan.hooks, l); !st) {
-            l.error = st.error();
-            errors.push_back(st.error());
+        enable(p, l);
+        if (!l.error.empty()) {
+            std::istringstream lines(l.error);
+            for (std::string line; std::getline(lines, line);) errors.push_back(line);
         }
         out.push_back(std::move(l));
     }
     return out;
 }
 
-std::size_t PolicyManager::load_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        spdlog::error("tracing policy {}: cannot read the file", path);
-        return 0;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::lock_guard lock(mu_);
+std::size_t PolicyManager::load_file_locked(const std::string& path, const std::string& text,
+                                            const std::string& domain) {
     std::vector<std::string> errors;
-    auto loaded = load_text(ss.str(), path, "static", errors);
+    auto loaded = load_text(text, path, domain, errors);
     for (const auto& e : errors) spdlog::error("tracing policy: {}", e);
+    if (loaded.empty() && !errors.empty()) {
+        // Not even a name could be read: list the file itself as the failed policy.
+        Loaded l;
+        l.name = name_of_broken(text, path);
+        l.source = path;
+        l.domain = domain;
+        l.text = text;
+        l.error = join_lines(errors);
+        if (!policies_.count(key_of(l.ns, l.name))) loaded.push_back(std::move(l));
+    }
     std::size_t enabled = 0;
     for (auto& l : loaded) {
         l.id = next_id_++;
@@ -120,6 +152,16 @@ std::size_t PolicyManager::load_file(const std::string& path) {
         policies_[key_of(l.ns, l.name)] = std::move(l);
     }
     return enabled;
+}
+
+std::size_t PolicyManager::load_file(const std::string& path) {
+    auto text = read_text(path);
+    if (!text) {
+        spdlog::error("tracing policy {}: cannot read the file", path);
+        return 0;
+    }
+    std::lock_guard lock(mu_);
+    return load_file_locked(path, *text, "static");
 }
 
 std::size_t PolicyManager::load_dir(const std::string& dir) {
@@ -139,6 +181,47 @@ std::size_t PolicyManager::load_dir(const std::string& dir) {
     return n;
 }
 
+void PolicyManager::reload_file(const std::string& path) {
+    auto text = read_text(path);
+    std::lock_guard lock(mu_);
+    for (auto it = policies_.begin(); it != policies_.end();) {
+        if (it->second.source == path && it->second.domain == "static") {
+            detach(it->second);
+            spdlog::info("tracing policy '{}' from {}: unloaded", it->second.name, path);
+            it = policies_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (text) load_file_locked(path, *text, "static");
+}
+
+std::string PolicyManager::persist_path(const Loaded& l) const {
+    std::string name = (l.ns.empty() ? "" : l.ns + "__") + l.name;
+    for (char& ch : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) ch = '_';
+    }
+    return state_dir_ + "/policies/" + name + ".yaml";
+}
+
+std::size_t PolicyManager::load_persisted() {
+    if (state_dir_.empty()) return 0;
+    std::error_code ec;
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(state_dir_ + "/policies", ec)) {
+        if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::size_t n = 0;
+    for (const auto& f : files) {
+        auto text = read_text(f);
+        if (!text) continue;
+        std::lock_guard lock(mu_);
+        n += load_file_locked(f, *text, "grpc");
+    }
+    return n;
+}
+
 Status PolicyManager::add_yaml(const std::string& yaml, const std::string& domain) {
     if (yaml.size() > policy::kMaxPolicyFileBytes) {
         return make_error("policy too large (" + std::to_string(yaml.size()) + " bytes, limit " +
@@ -154,6 +237,19 @@ Status PolicyManager::add_yaml(const std::string& yaml, const std::string& domai
     }
     for (auto& l : loaded) {
         l.id = next_id_++;
+        if (!state_dir_.empty()) {
+            std::string path = persist_path(l);
+            std::error_code ec;
+            std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out << yaml;
+            if (!out) {
+                spdlog::warn("tracing policy '{}': could not save it to {}; it will not survive a restart",
+                             l.name, path);
+            } else {
+                l.source = path;
+            }
+        }
         spdlog::info("tracing policy '{}' added over gRPC: {} hook(s)", l.name, l.hook_ids.size());
         policies_[key_of(l.ns, l.name)] = std::move(l);
     }
@@ -168,8 +264,42 @@ Status PolicyManager::remove(const std::string& name, const std::string& ns) {
                           (ns.empty() ? "" : " in namespace '" + ns + "'"));
     }
     detach(it->second);
+    if (it->second.domain == "grpc" && !state_dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(persist_path(it->second), ec);
+    }
     policies_.erase(it);
     spdlog::info("tracing policy '{}' deleted", name);
+    return {};
+}
+
+Status PolicyManager::configure(const std::string& name, const std::string& ns,
+                                std::optional<bool> enable_it, std::optional<bool> monitor) {
+    std::lock_guard lock(mu_);
+    auto it = policies_.find(key_of(ns, name));
+    if (it == policies_.end()) {
+        return make_error("no tracing policy named '" + name + "'" +
+                          (ns.empty() ? "" : " in namespace '" + ns + "'"));
+    }
+    Loaded& l = it->second;
+    if (monitor && *monitor != l.monitor) {
+        l.monitor = *monitor;
+        for (auto id : l.hook_ids) sensor_.set_hook_monitor(id, l.monitor);
+        spdlog::info("tracing policy '{}': mode {}", name, l.monitor ? "monitor" : "enforce");
+    }
+    if (enable_it && !*enable_it && l.enabled) {
+        detach(l);
+        l.enabled = false;
+        spdlog::info("tracing policy '{}': disabled", name);
+    } else if (enable_it && *enable_it && !l.enabled) {
+        auto parsed = policy::parse_policies(l.text, l.source);
+        for (const auto& p : parsed.policies) {
+            if (p.name == l.name && p.namespace_ == l.ns) enable(p, l);
+        }
+        l.enabled = true;
+        if (!l.error.empty()) return make_error(l.error);
+        spdlog::info("tracing policy '{}': enabled", name);
+    }
     return {};
 }
 
@@ -186,7 +316,9 @@ tetragon::TracingPolicyStatus PolicyManager::status_of(const Loaded& l) const {
     s.set_namespace_(l.ns);
     s.set_domain(l.domain);
     s.set_info(l.source);
-    if (l.error.empty()) {
+    if (!l.enabled) {
+        s.set_state(tetragon::TP_STATE_DISABLED);
+    } else if (l.error.empty()) {
         s.set_state(tetragon::TP_STATE_ENABLED);
         s.add_sensors("generic_syscall");
     } else {

@@ -24,6 +24,13 @@ grpc::Status unimplemented(const char* method) {
             std::string("vigild does not implement ") + method + " yet"};
 }
 
+// "no tracing policy named ..." is NOT_FOUND; any other failure a bad argument.
+grpc::Status policy_status(const Status& st) {
+    if (st) return grpc::Status::OK;
+    if (st.error().rfind("no tracing policy named", 0) == 0) return {grpc::StatusCode::NOT_FOUND, st.error()};
+    return {grpc::StatusCode::INVALID_ARGUMENT, st.error()};
+}
+
 grpc::Status no_policies() {
     return {grpc::StatusCode::UNAVAILABLE, "tracing policy management is not running"};
 }
@@ -134,6 +141,30 @@ public:
         if (!st) return {grpc::StatusCode::NOT_FOUND, st.error()};
         return grpc::Status::OK;
     }
+    grpc::Status ConfigureTracingPolicy(grpc::ServerContext*,
+                                        const tetragon::ConfigureTracingPolicyRequest* req,
+                                        tetragon::ConfigureTracingPolicyResponse*) override {
+        if (!opts_.policies) return no_policies();
+        std::optional<bool> enable, monitor;
+        if (req->has_enable()) enable = req->enable();
+        if (req->has_mode()) {
+            if (req->mode() == tetragon::TP_MODE_ENFORCE) monitor = false;
+            else if (req->mode() == tetragon::TP_MODE_MONITOR) monitor = true;
+            else return {grpc::StatusCode::INVALID_ARGUMENT,
+                         "ConfigureTracingPolicy: mode must be TP_MODE_ENFORCE or TP_MODE_MONITOR"};
+        }
+        return policy_status(opts_.policies->configure(req->name(), req->namespace_(), enable, monitor));
+    }
+    grpc::Status EnableTracingPolicy(grpc::ServerContext*, const tetragon::EnableTracingPolicyRequest* req,
+                                     tetragon::EnableTracingPolicyResponse*) override {
+        if (!opts_.policies) return no_policies();
+        return policy_status(opts_.policies->configure(req->name(), req->namespace_(), true, std::nullopt));
+    }
+    grpc::Status DisableTracingPolicy(grpc::ServerContext*, const tetragon::DisableTracingPolicyRequest* req,
+                                      tetragon::DisableTracingPolicyResponse*) override {
+        if (!opts_.policies) return no_policies();
+        return policy_status(opts_.policies->configure(req->name(), req->namespace_(), false, std::nullopt));
+    }
     grpc::Status ListTracingPolicies(grpc::ServerContext*,
                                      const tetragon::ListTracingPoliciesRequest*,
                                      tetragon::ListTracingPoliciesResponse* resp) override {
@@ -142,15 +173,6 @@ public:
         return grpc::Status::OK;
     }
 
-    grpc::Status ConfigureTracingPolicy(grpc::ServerContext*, const tetragon::ConfigureTracingPolicyRequest*, tetragon::ConfigureTracingPolicyResponse*) override {
-        return unimplemented("ConfigureTracingPolicy");
-    }
-    grpc::Status EnableTracingPolicy(grpc::ServerContext*, const tetragon::EnableTracingPolicyRequest*, tetragon::EnableTracingPolicyResponse*) override {
-        return unimplemented("EnableTracingPolicy");
-    }
-    grpc::Status DisableTracingPolicy(grpc::ServerContext*, const tetragon::DisableTracingPolicyRequest*, tetragon::DisableTracingPolicyResponse*) override {
-        return unimplemented("DisableTracingPolicy");
-    }
     grpc::Status ListSensors(grpc::ServerContext*, const tetragon::ListSensorsRequest*, tetragon::ListSensorsResponse*) override {
         return unimplemented("ListSensors");
     }

@@ -2,6 +2,7 @@
 // depend on agent/. Implemented by agent::PolicyManager.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -17,6 +18,9 @@ public:
     virtual Status add_yaml(const std::string& yaml, const std::string& domain) = 0;
     // Detaches and forgets the policy; an error when no such policy exists.
     virtual Status remove(const std::string& name, const std::string& ns) = 0;
+    // Enables/disables and/or switches enforce/monitor mode; absent = unchanged.
+    virtual Status configure(const std::string& name, const std::string& ns,
+                             std::optional<bool> enable, std::optional<bool> monitor) = 0;
     virtual tetragon::ListTracingPoliciesResponse list() const = 0;
 };
 

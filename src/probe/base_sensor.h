@@ -82,6 +82,8 @@ public:
     // Detaches the hook's links and clears its plan. Unknown ids are ignored.
     void detach_hook(std::uint32_t hook_id);
     HookCounters hook_counters(std::uint32_t hook_id) const;
+    // Switches an attached hook between enforcing and monitor mode in place.
+    void set_hook_monitor(std::uint32_t hook_id, bool monitor);
     // matchBinaries needs each process's binary; BPF records it at exec, and
     // vigild hands in those of processes found by the /proc scan.
     void set_process_binary(std::uint32_t tgid, const std::string& path);

@@ -106,6 +106,19 @@ void BaseSensor::detach_hook(std::uint32_t hook_id) {
     hooks_.erase(it);
 }
 
+void BaseSensor::set_hook_monitor(std::uint32_t hook_id, bool monitor) {
+    std::lock_guard lock(hooks_mu_);
+    if (!skel_ || !hooks_.count(hook_id)) return;
+    int fd = bpf_map__fd(skel_->maps.vigil_hooks);
+    __u32 key = hook_id;
+    vigil_hook_config cfg{};
+    if (bpf_map_lookup_elem(fd, &key, &cfg) != 0) return;
+    cfg.flags = monitor ? (cfg.flags | VIGIL_HOOK_CFG_MONITOR) : (cfg.flags & ~VIGIL_HOOK_CFG_MONITOR);
+    // Programs copy the whole entry at entry, so a call sees the old or the
+    // new flags, never a mix.
+    bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST);
+}
+
 HookCounters BaseSensor::hook_counters(std::uint32_t hook_id) const {
     HookCounters c;
     if (!skel_ || hook_id >= kMaxHooks) return c;
