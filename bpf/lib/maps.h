@@ -56,7 +56,8 @@ struct vigil_heap {
 	__u8 path[VIGIL_HEAP_PATH_SIZE];
 	__u32 path_pos; /* see path__resolve: kept in memory on purpose */
 	__u32 off;      /* hook records: next free byte of rec, also kept in memory */
-	__u64 args[6];  /* hook records: the raw syscall arguments */
+	__u64 args[6];  /* hook records: the syscall arguments the hook captures from */
+	__u64 raw[6];   /* the syscall's arguments as read at entry, shared by its hooks */
 	struct vigil_hook_config cfg; /* hook records: copy of the hook's config */
 	struct vigil_str_key skey;    /* selectors: exact-string lookups */
 	struct vigil_lpm_key lkey;    /* selectors: prefix/postfix lookups */
@@ -114,6 +115,14 @@ struct {
 	__type(key, struct vigil_ret_key);
 	__type(value, struct vigil_ret_args);
 } vigil_ret_args_map SEC(".maps");
+
+/* vigil_dispatch: attachment cookie (slot) -> the hooks on that syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_DISPATCH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vigil_dispatch);
+} vigil_dispatch_map SEC(".maps");
 
 /* vigil_selectors: hook_id * VIGIL_SELECTORS_MAX + i -> selector i of the hook. */
 struct {

@@ -20,7 +20,12 @@
 #include "agent/pid_file.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
+#include "agent/metric_sources.h"
 #include "agent/policy_watcher.h"
+#include "metrics/agent_metrics.h"
+#include "metrics/health.h"
+#include "metrics/http_server.h"
+#include "metrics/registry.h"
 #include "agent/sink_worker.h"
 #include "export/filters.h"
 #include "common/fatal.h"
@@ -244,6 +249,29 @@ int run(const Config& cfg) {
         }
     });
 
+    // Metrics and health endpoints; ready once gRPC answers too.
+    metrics::Registry registry;
+    metrics::Health health;
+    std::atomic<const exporter::GrpcServer*> grpc_ptr{nullptr};
+    std::unique_ptr<metrics::MetricsServer> metrics_server;
+    if (!cfg.metrics_server.empty()) {
+        health.require("grpc", "gRPC server starting");
+        auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr});
+        if (auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs); !st) {
+            stop.store(true);
+            drain.join();
+            throw FatalError("metrics: " + st.error());
+        }
+        auto ms = metrics::MetricsServer::start(cfg.metrics_server, registry, health);
+        if (!ms) {
+            stop.store(true);
+            drain.join();
+            throw FatalError("--metrics-server " + cfg.metrics_server + ": " + ms.error());
+        }
+        metrics_server = std::move(ms).value();
+        spdlog::info("metrics on http://{}:{}/metrics", metrics_server->host(), metrics_server->port());
+    }
+
     exporter::GrpcServerOptions go;
     go.address = cfg.server_address;
     go.version = kVersion;
@@ -256,6 +284,8 @@ int run(const Config& cfg) {
         throw FatalError(server_result.error());
     }
     auto server = std::move(server_result).value();
+    grpc_ptr.store(server.get());
+    health.set("grpc", true);
     spdlog::info("vigild {} ready on node {}: gRPC on {}{}", kVersion, node, cfg.server_address,
                  cfg.export_filename.empty() ? "" : ", exporting to " + cfg.export_filename);
 
@@ -267,9 +297,12 @@ int run(const Config& cfg) {
     sigwait(&set, &sig);
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
+    health.set("grpc", false, "shutting down");
+    grpc_ptr.store(nullptr);
     server->shutdown(1s);
     stop.store(true);
     drain.join();
+    if (metrics_server) metrics_server->stop();
     watcher.reset();
     policies.clear();
     sensor->close();  // detach first: nothing new arrives while sinks drain
@@ -281,12 +314,13 @@ int run(const Config& cfg) {
     }
 
     auto ks = sensor->kernel_stats();
-    auto ps = pipeline.stats();
+    const auto& ps = pipeline.stats();
     auto cs = cache.stats();
     spdlog::info("stopped: {} exec, {} exit, {} procFS events; ring buffer full {}, undecodable "
                  "records {}, subscriber drops {}, export errors {}; process cache {} entries, {} "
                  "evictions",
-                 ps.exec_events, ps.exit_events, ps.procfs_events, ks.empty() ? 0 : ks[0],
+                 ps.exec_events.load(), ps.exit_events.load(), ps.procfs_events.load(),
+                 ks.empty() ? 0 : ks[0],
                  pipeline.decoder().total_errors(), hub.stats().dropped,
                  file ? file->errors() : 0, cs.size, cs.evictions);
     return 0;

@@ -97,6 +97,9 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                    "Where policies added over gRPC are kept across restarts (empty: not kept)")
         ->capture_default_str();
 
+    app.add_option("--metrics-server", c.metrics_server,
+                   "Prometheus /metrics and /healthz, /readyz on this address (\":2112\"); empty: off");
+
     // Flags accepted from the file and the environment: every long option.
     std::vector<std::string> names;
     for (const CLI::Option* o : app.get_options()) {

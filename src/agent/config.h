@@ -36,7 +36,8 @@ struct Config {
     std::uint32_t gc_interval_s = 30;
     std::vector<std::string> tracing_policies;  // --tracing-policy FILE (repeatable)
     std::string tracing_policy_dir = "/etc/vigil/tracing-policies.d";
-    std::string state_dir = "/var/lib/vigil";  // policies added over gRPC persist here
+    std::string state_dir = "/var/lib/vigil";
+    std::string metrics_server;  // "host:port" or ":port" for /metrics, /healthz, /readyz; "" off  // policies added over gRPC persist here
 };
 
 // Parses argv, the environment and the config file. Errors name the flag,

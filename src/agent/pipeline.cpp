@@ -22,7 +22,21 @@ void Pipeline::publish_exec(const process::Snapshot& s, std::uint64_t ktime) {
     hub_.publish(std::move(ev));
 }
 
+void PolicyEventCounts::add(const std::string& policy, const std::string& hook,
+                            const std::string& action) {
+    std::lock_guard lock(mu_);
+    ++counts_[{policy, hook, action}];
+}
+
+std::vector<PolicyEventCounts::Entry> PolicyEventCounts::snapshot() const {
+    std::lock_guard lock(mu_);
+    std::vector<Entry> out;
+    for (const auto& [k, v] : counts_) out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v});
+    return out;
+}
+
 void Pipeline::on_record(const std::uint8_t* data, std::size_t size) {
+    stats_.records.fetch_add(1, std::memory_order_relaxed);
     auto rec = decoder_.decode(data, size);
     if (!rec) return;
     std::visit(
@@ -55,6 +69,9 @@ void Pipeline::on_hook(const model::HookEvent& ev) {
         return;
     }
     ++stats_.hook_events;
+    static constexpr const char* kActionNames[] = {"Post", "NoPost", "Sigkill", "Signal"};
+    policy_events_.add(info->policy_name, "kprobe:" + info->function_name,
+                       ev.action < 4 ? kActionNames[ev.action] : "Post");
     auto snap = cache_.get(ev.key);
     model::Process stub;
     exporter::ProcessRef proc{&stub, 0};

@@ -4,7 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "agent/hook_registry.h"
@@ -15,13 +20,30 @@
 
 namespace vigil::agent {
 
+// Counters written by the ring-buffer thread and read by metrics scrapes.
 struct PipelineStats {
-    std::uint64_t exec_events = 0;
-    std::uint64_t exit_events = 0;
-    std::uint64_t forks = 0;
-    std::uint64_t procfs_events = 0;
-    std::uint64_t hook_events = 0;
-    std::uint64_t hook_events_unknown_id = 0;  // hook removed while its records were queued
+    std::atomic<std::uint64_t> exec_events{0};
+    std::atomic<std::uint64_t> exit_events{0};
+    std::atomic<std::uint64_t> forks{0};
+    std::atomic<std::uint64_t> procfs_events{0};
+    std::atomic<std::uint64_t> hook_events{0};
+    std::atomic<std::uint64_t> hook_events_unknown_id{0};  // hook removed while its records were queued
+    std::atomic<std::uint64_t> records{0};  // ring-buffer records received
+};
+
+// Hook events by (policy, hook, action), for vigil_policy_events_total.
+class PolicyEventCounts {
+public:
+    void add(const std::string& policy, const std::string& hook, const std::string& action);
+    struct Entry {
+        std::string policy, hook, action;
+        std::uint64_t count = 0;
+    };
+    std::vector<Entry> snapshot() const;
+
+private:
+    mutable std::mutex mu_;
+    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> counts_;
 };
 
 class Pipeline {
@@ -36,7 +58,8 @@ public:
     void add_procfs(std::vector<model::Process> procs);
 
     const ingest::Decoder& decoder() const { return decoder_; }
-    PipelineStats stats() const { return stats_; }
+    const PipelineStats& stats() const { return stats_; }
+    const PolicyEventCounts& policy_events() const { return policy_events_; }
 
 private:
     void publish_exec(const process::Snapshot& s, std::uint64_t ktime);
@@ -48,6 +71,7 @@ private:
     const HookRegistry& hooks_;
     ingest::Decoder decoder_;
     PipelineStats stats_;
+    PolicyEventCounts policy_events_;
 };
 
 }  // namespace vigil::agent

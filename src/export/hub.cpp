@@ -103,4 +103,12 @@ void Hub::close_all() {
     for (const auto& sub : subs) sub->close();
 }
 
+std::vector<Hub::SubscriberStats> Hub::subscriber_stats() const {
+    std::lock_guard lock(mu_);
+    std::vector<SubscriberStats> out;
+    out.reserve(subs_.size());
+    for (const auto& s : subs_) out.push_back({s->name(), s->dropped(), s->queued()});
+    return out;
+}
+
 }  // namespace vigil::exporter

@@ -83,6 +83,13 @@ public:
     void publish(EventPtr ev);
 
     HubStats stats() const;
+    struct SubscriberStats {
+        std::string name;
+        std::uint64_t dropped = 0;
+        std::size_t queued = 0;
+    };
+    // The current subscribers (metrics: drops per subscriber).
+    std::vector<SubscriberStats> subscriber_stats() const;
     // Closes every subscription (shutdown) and refuses new ones.
     void close_all();
 

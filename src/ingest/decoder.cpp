@@ -95,14 +95,14 @@ std::string_view decode_error_name(DecodeError e) {
 
 std::uint64_t Decoder::total_errors() const {
     std::uint64_t t = 0;
-    for (auto v : errors_) {
+    for (const auto& v : errors_) {
         t += v;
     }
     return t;
 }
 
 std::optional<Record> Decoder::fail(DecodeError e) {
-    ++errors_[static_cast<std::size_t>(e)];
+    errors_[static_cast<std::size_t>(e)].fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
 }
 
@@ -160,7 +160,7 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
             if (p.cwd == "/") {
                 p.flags |= model::kFlagRootCwd;
             }
-            ++decoded_;
+            decoded_.fetch_add(1, std::memory_order_relaxed);
             return Record{std::move(out)};
         }
         case VIGIL_EVENT_FORK: {
@@ -168,7 +168,7 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
                 return fail(DecodeError::kTruncated);
             }
             auto r = read_struct<vigil_fork_record>(data);
-            ++decoded_;
+            decoded_.fetch_add(1, std::memory_order_relaxed);
             return Record{ForkRecord{key_of(r.key), key_of(r.parent), hdr.tid, hdr.ktime}};
         }
         case VIGIL_EVENT_EXIT: {
@@ -176,7 +176,7 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
                 return fail(DecodeError::kTruncated);
             }
             auto r = read_struct<vigil_exit_record>(data);
-            ++decoded_;
+            decoded_.fetch_add(1, std::memory_order_relaxed);
             return Record{model::ExitEvent{key_of(r.key), hdr.tid, r.exit_code, hdr.ktime}};
         }
         case VIGIL_EVENT_HOOK: {
@@ -217,7 +217,7 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
                 }
                 ev.args.push_back(std::move(v));
             }
-            ++decoded_;
+            decoded_.fetch_add(1, std::memory_order_relaxed);
             return Record{std::move(ev)};
         }
         default:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -47,15 +48,18 @@ public:
     // Returns the record, or nullopt after counting the reason.
     std::optional<Record> decode(const std::uint8_t* data, std::size_t size);
 
-    std::uint64_t decoded() const { return decoded_; }
-    std::uint64_t errors(DecodeError e) const { return errors_[static_cast<std::size_t>(e)]; }
+    // Counters may be read from any thread (metrics); one thread decodes.
+    std::uint64_t decoded() const { return decoded_.load(std::memory_order_relaxed); }
+    std::uint64_t errors(DecodeError e) const {
+        return errors_[static_cast<std::size_t>(e)].load(std::memory_order_relaxed);
+    }
     std::uint64_t total_errors() const;
 
 private:
     std::optional<Record> fail(DecodeError e);
 
-    std::uint64_t decoded_ = 0;
-    std::array<std::uint64_t, static_cast<std::size_t>(DecodeError::kCount)> errors_{};
+    std::atomic<std::uint64_t> decoded_{0};
+    std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(DecodeError::kCount)> errors_{};
 };
 
 }  // namespace vigil::ingest

@@ -86,9 +86,11 @@ void BaseSensor::close() {
     }
     {
         std::lock_guard lock(hooks_mu_);
-        for (auto& [id, st] : hooks_) {
-            for (bpf_link* l : st.links) bpf_link__destroy(l);
+        for (auto& [name, slot] : syscalls_) {
+            if (slot.enter) bpf_link__destroy(slot.enter);
+            if (slot.exit) bpf_link__destroy(slot.exit);
         }
+        syscalls_.clear();
         hooks_.clear();
     }
     if (skel_) {

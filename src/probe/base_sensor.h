@@ -98,7 +98,7 @@ private:
     std::vector<AttachedProgram> programs_;
     // What a hook put into the selector maps, so detaching removes exactly it.
     struct HookState {
-        std::vector<bpf_link*> links;
+        std::string syscall;  // the dispatch slot it sits in
         std::vector<std::pair<int, std::vector<std::uint8_t>>> set_keys;  // map fd, key bytes
         std::vector<std::uint32_t> follow_slots;
     };
@@ -107,6 +107,18 @@ private:
 
     mutable std::mutex hooks_mu_;
     std::map<std::uint32_t, HookState> hooks_;
+    // One attachment per hooked syscall (a program attaches to a tracepoint
+    // once); its cookie is the slot whose vigil_dispatch entry lists the hooks.
+    struct SyscallSlot {
+        std::uint32_t slot = 0;
+        bpf_link* enter = nullptr;
+        bpf_link* exit = nullptr;
+        std::vector<std::uint32_t> hooks;
+    };
+    std::map<std::string, SyscallSlot> syscalls_;
+    std::vector<bool> slot_used_ = std::vector<bool>(512, false);
+    Status write_dispatch(const SyscallSlot& s);
+    void release_slot(const std::string& syscall);
     std::uint32_t next_set_id_ = 1;
     std::vector<bool> follow_slot_used_ = std::vector<bool>(64, false);
 };

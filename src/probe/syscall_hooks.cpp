@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -67,41 +68,90 @@ Status BaseSensor::attach_syscall_hook(const SyscallHookSpec& spec) {
     std::lock_guard lock(hooks_mu_);
     if (hooks_.count(spec.hook_id)) return make_error(what + ": hook id already in use");
     HookState state;
-    auto fail = [&](Status st) {
-        for (bpf_link* l : state.links) bpf_link__destroy(l);
-        state.links.clear();
-        clear_hook_maps(spec.hook_id, state);
-        return st;
-    };
-    // Selectors before the plan, the plan before the links: a hook never
-    // runs with a half-written configuration.
+    state.syscall = spec.syscall;
+    // Selectors before the plan, the plan before dispatch and links: a hook
+    // never runs with a half-written configuration.
     if (auto st = write_selectors(spec.hook_id, spec.selectors, state); !st) {
-        return fail(make_error(what + ": " + st.error()));
+        clear_hook_maps(spec.hook_id, state);
+        return make_error(what + ": " + st.error());
     }
     __u32 key = spec.hook_id;
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &cfg, BPF_ANY) != 0) {
-        return fail(make_error(what + ": writing its capture plan failed: " + std::strerror(errno)));
+        clear_hook_maps(spec.hook_id, state);
+        return make_error(what + ": writing its capture plan failed: " + std::strerror(errno));
     }
-    auto attach = [&](bpf_program* prog, const std::string& tp) -> Status {
-        LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = spec.hook_id);
-        bpf_link* l = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp.c_str(), &opts);
-        if (!l) return make_error(what + ": attaching syscalls/" + tp + " failed: " + std::strerror(errno));
-        state.links.push_back(l);
+    const bool new_slot = !syscalls_.count(spec.syscall);
+    if (new_slot) {
+        auto free_slot = std::find(slot_used_.begin(), slot_used_.end(), false);
+        if (free_slot == slot_used_.end()) {
+            clear_hook_maps(spec.hook_id, state);
+            return make_error(what + ": too many hooked syscalls");
+        }
+        *free_slot = true;
+        syscalls_[spec.syscall].slot = static_cast<std::uint32_t>(free_slot - slot_used_.begin());
+    }
+    SyscallSlot& slot = syscalls_[spec.syscall];
+    auto undo = [&](Status st) {
+        slot.hooks.erase(std::remove(slot.hooks.begin(), slot.hooks.end(), spec.hook_id), slot.hooks.end());
+        (void)write_dispatch(slot);
+        if (slot.hooks.empty()) release_slot(spec.syscall);
+        clear_hook_maps(spec.hook_id, state);
+        return st;
+    };
+    if (slot.hooks.size() >= VIGIL_DISPATCH_MAX) {
+        return undo(make_error(what + ": at most " + std::to_string(VIGIL_DISPATCH_MAX) +
+                               " hooks on one syscall"));
+    }
+    slot.hooks.push_back(spec.hook_id);
+    if (auto st = write_dispatch(slot); !st) return undo(make_error(what + ": " + st.error()));
+    auto attach = [&](bpf_program* prog, const std::string& tp, bpf_link*& out) -> Status {
+        LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = slot.slot);
+        out = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp.c_str(), &opts);
+        if (!out) return make_error(what + ": attaching syscalls/" + tp + " failed: " + std::strerror(errno));
         return {};
     };
-    Status st = attach(skel_->progs.vigil_sys_enter, enter);
-    if (st && spec.at_return) st = attach(skel_->progs.vigil_sys_exit, exit);
-    if (!st) return fail(st);
+    if (!slot.enter) {
+        if (auto st = attach(skel_->progs.vigil_sys_enter, enter, slot.enter); !st) return undo(st);
+    }
+    if (spec.at_return && !slot.exit) {
+        if (auto st = attach(skel_->progs.vigil_sys_exit, exit, slot.exit); !st) return undo(st);
+    }
     hooks_[spec.hook_id] = std::move(state);
     return {};
+}
+
+Status BaseSensor::write_dispatch(const SyscallSlot& s) {
+    vigil_dispatch d{};
+    d.n = static_cast<__u32>(s.hooks.size());
+    std::copy(s.hooks.begin(), s.hooks.end(), d.hooks);
+    __u32 key = s.slot;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_dispatch_map), &key, &d, BPF_ANY) != 0) {
+        return make_error(std::string("writing the syscall dispatch entry failed: ") + std::strerror(errno));
+    }
+    return {};
+}
+
+// Detaches a syscall nobody hooks any more and frees its slot.
+void BaseSensor::release_slot(const std::string& syscall) {
+    auto it = syscalls_.find(syscall);
+    if (it == syscalls_.end()) return;
+    if (it->second.enter) bpf_link__destroy(it->second.enter);
+    if (it->second.exit) bpf_link__destroy(it->second.exit);
+    slot_used_[it->second.slot] = false;
+    syscalls_.erase(it);
 }
 
 void BaseSensor::detach_hook(std::uint32_t hook_id) {
     std::lock_guard lock(hooks_mu_);
     auto it = hooks_.find(hook_id);
     if (it == hooks_.end()) return;
-    for (bpf_link* l : it->second.links) bpf_link__destroy(l);
-    it->second.links.clear();
+    auto sit = syscalls_.find(it->second.syscall);
+    if (sit != syscalls_.end()) {
+        auto& hooks = sit->second.hooks;
+        hooks.erase(std::remove(hooks.begin(), hooks.end(), hook_id), hooks.end());
+        if (skel_) (void)write_dispatch(sit->second);
+        if (hooks.empty()) release_slot(it->second.syscall);
+    }
     if (skel_) clear_hook_maps(hook_id, it->second);
     hooks_.erase(it);
 }

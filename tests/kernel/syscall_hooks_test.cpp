@@ -37,6 +37,19 @@ spec:
       type: size_t
 )";
 
+// A second policy on the same syscall: both must see every call.
+constexpr const char* kSecondWritePolicy = R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-writes-too
+spec:
+  kprobes:
+  - call: sys_write
+    args:
+    - index: 0
+      type: fd
+)";
+
 constexpr const char* kOpenConnectReadPolicy = R"(apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -92,6 +105,7 @@ class SyscallHooksTest : public AgentTest {
 protected:
     void SetUp() override {
         write_file(policies_ / "write.yaml", kWritePolicy);
+        write_file(policies_ / "write-too.yaml", kSecondWritePolicy);
         write_file(policies_ / "open-connect-read.yaml", kOpenConnectReadPolicy);
         write_file(policies_ / "needs-kprobes.yaml", kKernelFunctionPolicy);
         AgentTest::SetUp();
@@ -150,6 +164,17 @@ TEST_F(SyscallHooksTest, WriteEventCarriesPathPayloadAndSize) {
     EXPECT_EQ(k.args(2).size_arg(), payload.size());
     EXPECT_EQ(k.process().exec_id(), exec.process_exec().process().exec_id());
     EXPECT_EQ(k.parent().exec_id(), exec.process_exec().parent().exec_id());
+
+    // The second policy on sys_write saw the same call.
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev2, stream->wait_for(
+                 [&](const tetragon::GetEventsResponse& e) {
+                     return kprobe_of(static_cast<pid_t>(pid), "__x64_sys_write")(e) &&
+                            e.process_kprobe().policy_name() == "kt-writes-too" &&
+                            e.process_kprobe().args(0).file_arg().path() == target;
+                 },
+                 "kt-writes-too's sys_write of " + target));
+    EXPECT_EQ(ev2.process_kprobe().args_size(), 1);
 }
 
 TEST_F(SyscallHooksTest, LongWriteIsTruncatedAndSaysHowLongItWas) {

@@ -193,6 +193,21 @@ enum vigil_arg_type {
 	VIGIL_ARG_TYPE_COUNT,
 };
 
+/*
+ * Several policies may hook the same syscall, but one program can be attached
+ * to a tracepoint only once (the kernel answers EEXIST). So each hooked
+ * syscall has one attachment whose cookie is a dispatch slot, and the slot
+ * lists the hook ids to run, in order.
+ */
+#define VIGIL_DISPATCH_SLOTS 512
+#define VIGIL_DISPATCH_MAX 16 /* hooks on one syscall */
+
+struct vigil_dispatch {
+	__u32 n;
+	__u32 pad;
+	__u32 hooks[VIGIL_DISPATCH_MAX];
+};
+
 /* vigil_hook_arg_config.flags */
 #define VIGIL_ARG_CFG_RETURN_COPY 0x01 /* read the buffer at return, length = return value */
 

@@ -1,0 +1,95 @@
+#include "agent/metric_sources.h"
+
+#include "ingest/decoder.h"
+
+namespace vigil::agent {
+
+namespace {
+
+// Names of the BPF-side counters (enum vigil_stat order) that mean a loss.
+constexpr const char* kBpfErrorNames[] = {"ringbuf_reserve", "proc_map_full", "probe_read"};
+
+}  // namespace
+
+metrics::AgentSources make_metric_sources(const MetricInputs& in) {
+    metrics::AgentSources s;
+    const auto* pipeline = &in.pipeline;
+    const auto* sensor = &in.sensor;
+    const auto* hub = &in.hub;
+    const auto* file = in.file;
+    const auto* cache = &in.cache;
+    const auto* policies = &in.policies;
+    const auto* grpc = &in.grpc;
+
+    s.events = [pipeline] {
+        const auto& st = pipeline->stats();
+        // Pod metadata is not wired yet: every process counts as a host one.
+        return std::vector<metrics::Sample>{
+            {{"PROCESS_EXEC", ""}, static_cast<double>(st.exec_events.load() + st.procfs_events.load())},
+            {{"PROCESS_EXIT", ""}, static_cast<double>(st.exit_events.load())},
+            {{"PROCESS_KPROBE", ""}, static_cast<double>(st.hook_events.load())},
+        };
+    };
+    s.policy_events = [pipeline] {
+        std::vector<metrics::Sample> out;
+        for (const auto& e : pipeline->policy_events().snapshot()) {
+            out.push_back({{e.policy, e.hook, e.action}, static_cast<double>(e.count)});
+        }
+        return out;
+    };
+    s.ringbuf_received = [pipeline] { return static_cast<double>(pipeline->stats().records.load()); };
+    s.ringbuf_lost = [sensor] {
+        auto ks = sensor->kernel_stats();
+        return ks.empty() ? 0.0 : static_cast<double>(ks[0]);
+    };
+    s.decode_errors = [pipeline] {
+        std::vector<metrics::Sample> out;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(ingest::DecodeError::kCount); ++i) {
+            auto e = static_cast<ingest::DecodeError>(i);
+            out.push_back({{std::string(ingest::decode_error_name(e))},
+                           static_cast<double>(pipeline->decoder().errors(e))});
+        }
+        return out;
+    };
+    s.bpf_errors = [sensor] {
+        auto ks = sensor->kernel_stats();
+        std::vector<metrics::Sample> out;
+        for (std::size_t i = 0; i < std::size(kBpfErrorNames) && i < ks.size(); ++i) {
+            out.push_back({{kBpfErrorNames[i]}, static_cast<double>(ks[i])});
+        }
+        return out;
+    };
+    s.notify_overflowed = [hub] { return static_cast<double>(hub->stats().dropped); };
+    s.subscriber_drops = [hub] {
+        std::vector<metrics::Sample> out;
+        for (const auto& sub : hub->subscriber_stats()) {
+            out.push_back({{sub.name}, static_cast<double>(sub.dropped)});
+        }
+        return out;
+    };
+    if (file) s.export_file_errors = [file] { return static_cast<double>(file->errors()); };
+    s.process_cache_size = [cache] { return static_cast<double>(cache->stats().size); };
+    s.process_cache_capacity = [cache] { return static_cast<double>(cache->stats().capacity); };
+    s.process_cache_evictions = [cache] { return static_cast<double>(cache->stats().evictions); };
+    s.policies_by_state = [policies] {
+        double enabled = 0, disabled = 0, load_error = 0, error = 0;
+        const auto list = policies->list();  // kept alive: the loop reads its members
+        for (const auto& p : list.policies()) {
+            switch (p.state()) {
+                case tetragon::TP_STATE_ENABLED: ++enabled; break;
+                case tetragon::TP_STATE_DISABLED: ++disabled; break;
+                case tetragon::TP_STATE_LOAD_ERROR: ++load_error; break;
+                default: ++error; break;
+            }
+        }
+        return std::vector<metrics::Sample>{
+            {{"enabled"}, enabled}, {{"disabled"}, disabled}, {{"load_error"}, load_error}, {{"error"}, error}};
+    };
+    s.grpc_subscribers = [grpc] {
+        const auto* g = grpc->load();
+        return g ? static_cast<double>(g->stats().streams_active) : 0.0;
+    };
+    return s;
+}
+
+}  // namespace vigil::agent
