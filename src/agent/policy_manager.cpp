@@ -52,7 +52,7 @@ std::string name_of_broken(const std::string& text, const std::string& path) {
 
 PolicyManager::~PolicyManager() { clear(); }
 
-Status PolicyManager::attach(const std::string& policy_name, std::vector<PlannedHook>& hooks,
+Status PolicyManager::attach(const std::string& policy_name, std::vector<policy::PlannedHook>& hooks,
                              Loaded& out) {
     for (auto& h : hooks) {
         auto id = hooks_.add(h.info);
@@ -85,7 +85,7 @@ void PolicyManager::detach(Loaded& l) {
 
 void PolicyManager::enable(const policy::Policy& p, Loaded& l) {
     l.error.clear();
-    auto plan = plan_hooks(p, features_);
+    auto plan = policy::plan_hooks(p, features_);
     if (!plan.ok()) {
         l.error = join_lines(plan.errors);
         return;

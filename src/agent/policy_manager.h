@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/hook_plan.h"
+#include "policy/hook_plan.h"
 #include "agent/hook_registry.h"
 #include "export/policy_api.h"
 #include "probe/base_sensor.h"
@@ -69,7 +69,7 @@ private:
                                   const std::string& domain, std::vector<std::string>& errors);
     // Plans and attaches one policy into `l` (l.error set on failure).
     void enable(const policy::Policy& p, Loaded& l);
-    Status attach(const std::string& policy_name, std::vector<PlannedHook>& hooks, Loaded& out);
+    Status attach(const std::string& policy_name, std::vector<policy::PlannedHook>& hooks, Loaded& out);
     void detach(Loaded& l);
     tetragon::TracingPolicyStatus status_of(const Loaded& l) const;
     std::string persist_path(const Loaded& l) const;

@@ -104,7 +104,7 @@ tetragon::GetEventsResponse kprobe_event(const ProtoMapper& mapper, const Proces
     switch (ev.action) {
         case 2: k->set_action(tetragon::KPROBE_ACTION_SIGKILL); break;
         case 3: k->set_action(tetragon::KPROBE_ACTION_SIGNAL); break;
-        default: k->set_action(info.action); break;
+        default: k->set_action(tetragon::KPROBE_ACTION_POST); break;
     }
     k->set_policy_name(info.policy_name);
     if (!info.message.empty()) k->set_message(info.message);

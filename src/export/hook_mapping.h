@@ -11,21 +11,8 @@
 
 namespace vigil::exporter {
 
-struct HookArgInfo {
-    std::string type;   // the policy's type name: "int", "fd", "char_buf", "sockaddr", ...
-    std::string label;  // the policy's label, copied into the event
-};
-
-// What the agent knows about a hook id: where it came from and how to show it.
-struct HookInfo {
-    std::string policy_name;
-    std::string function_name;  // "__x64_sys_write"
-    std::string message;
-    std::vector<std::string> tags;
-    std::vector<HookArgInfo> args;  // same order as the captured arguments
-    std::string return_type;        // returnArg type; empty when not a return hook
-    tetragon::KprobeAction action = tetragon::KPROBE_ACTION_POST;
-};
+using HookArgInfo = model::HookArgInfo;
+using HookInfo = model::HookInfo;
 
 tetragon::GetEventsResponse kprobe_event(const ProtoMapper& mapper, const ProcessRef& proc,
                                          const ProcessRef& parent, const HookInfo& info,

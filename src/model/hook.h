@@ -3,11 +3,13 @@
 // (HookEvent, produced by ingest/).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "model/process.h"
+#include "model/selector.h"
 
 namespace vigil::model {
 
@@ -31,6 +33,35 @@ struct HookArgSpec {
     std::uint8_t size_index = 0;  // 1-based position of the length argument, 0 none
     bool return_copy = false;     // buffer read at return, length = return value
     std::uint32_t max_data = 0;   // bytes captured at most
+};
+
+// Kernel-side limits of hooks (bpf/include/vigil/abi.h; probe/ asserts they agree).
+inline constexpr std::uint32_t kMaxHooks = 1024;
+inline constexpr std::size_t kMaxHookArgs = 5;
+inline constexpr std::uint32_t kMaxArgData = 4096;
+
+// A `syscall: true` hook attached through the syscall tracepoints.
+struct SyscallHookSpec {
+    std::uint32_t hook_id = 0;  // < kMaxHooks
+    std::string syscall;        // without arch prefix: "write", "openat"
+    bool at_return = false;     // emit at sys_exit with the return value
+    std::vector<HookArgSpec> args;  // at most kMaxHookArgs
+    HookSelectors selectors;        // evaluated in the kernel
+};
+
+struct HookArgInfo {
+    std::string type;   // the policy's type name: "int", "fd", "char_buf", "sockaddr", ...
+    std::string label;  // the policy's label, copied into the event
+};
+
+// What the agent knows about a hook: where it came from and how to show it.
+struct HookInfo {
+    std::string policy_name;
+    std::string function_name;  // "__x64_sys_write"
+    std::string message;
+    std::vector<std::string> tags;
+    std::vector<HookArgInfo> args;  // same order as the captured arguments
+    std::string return_type;        // returnArg type; empty when not a return hook
 };
 
 struct HookArgValue {

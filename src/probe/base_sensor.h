@@ -37,14 +37,7 @@ struct AttachedProgram {
     std::uint32_t link_id = 0;
 };
 
-// A `syscall: true` hook attached through the syscall tracepoints.
-struct SyscallHookSpec {
-    std::uint32_t hook_id = 0;  // < kMaxHooks; also the attachment's BPF cookie
-    std::string syscall;        // without arch prefix: "write", "openat"
-    bool at_return = false;     // emit at sys_exit with the return value
-    std::vector<model::HookArgSpec> args;  // at most kMaxHookArgs
-    model::HookSelectors selectors;        // evaluated in the kernel
-};
+using SyscallHookSpec = model::SyscallHookSpec;
 
 struct HookCounters {
     std::uint64_t calls = 0;      // times the hook ran
@@ -73,9 +66,9 @@ public:
     // Detaches every link and frees every map and program. Idempotent.
     void close();
 
-    static constexpr std::uint32_t kMaxHooks = 1024;
-    static constexpr std::size_t kMaxHookArgs = 5;
-    static constexpr std::uint32_t kMaxArgData = 4096;
+    static constexpr std::uint32_t kMaxHooks = model::kMaxHooks;
+    static constexpr std::size_t kMaxHookArgs = model::kMaxHookArgs;
+    static constexpr std::uint32_t kMaxArgData = model::kMaxArgData;
     // Writes the hook's capture plan, then attaches. Errors name the syscall
     // and the kernel's reason; nothing stays attached after an error.
     Status attach_syscall_hook(const SyscallHookSpec& spec);

@@ -1,8 +1,8 @@
-#include "agent/selector_compile.h"
+#include "policy/selector_compile.h"
 
 #include "policy/names.h"
 
-namespace vigil::agent {
+namespace vigil::policy {
 
 namespace {
 
@@ -27,7 +27,7 @@ struct Ctx {
     const policy::Hook& hook;
     model::HookSelectors& out;
     std::vector<std::string>& errors;
-    const probe::KernelFeatures& features;
+    const model::KernelFeatures& features;
     bool ok = true;
     void fail(const policy::SourcePos& pos, const std::string& path, const std::string& msg) {
         errors.push_back(at(pos, path) + ": " + msg);
@@ -184,7 +184,7 @@ void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const s
 
 model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Hook& h,
                                        const std::string& path,
-                                       const probe::KernelFeatures& features,
+                                       const model::KernelFeatures& features,
                                        std::vector<std::string>& errors) {
     model::HookSelectors out;
     out.monitor = p.parsed_options.policy_mode && *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
@@ -247,4 +247,4 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
     return out;
 }
 
-}  // namespace vigil::agent
+}  // namespace vigil::policy

@@ -8,14 +8,14 @@
 
 #include "model/selector.h"
 #include "policy/model.h"
-#include "probe/features.h"
+#include "model/features.h"
 
-namespace vigil::agent {
+namespace vigil::policy {
 
 // `path` is the hook's path ("spec.kprobes[0]"); errors are appended.
 model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Hook& h,
                                        const std::string& path,
-                                       const probe::KernelFeatures& features,
+                                       const model::KernelFeatures& features,
                                        std::vector<std::string>& errors);
 
-}  // namespace vigil::agent
+}  // namespace vigil::policy

@@ -1,5 +1,7 @@
-// From a parsed TracingPolicy to the hooks this kernel and this Vigil can
-// attach: today `syscall: true` kprobes, through the syscall tracepoints.
+// The compiler from a parsed TracingPolicy to the kernel plan: the hooks this
+// kernel and this Vigil can attach, with their capture plans and compiled
+// selectors. Pure (no libbpf): probe/ writes the plan into the BPF maps.
+// Today: `syscall: true` kprobes, through the syscall tracepoints.
 // Everything else gets an error naming the policy location and the missing
 // piece (a kernel feature, or a Vigil feature not built yet), so a policy
 // loads whole or not at all.
@@ -8,16 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "export/hook_mapping.h"
+#include "model/features.h"
+#include "model/hook.h"
 #include "policy/model.h"
-#include "probe/base_sensor.h"
-#include "probe/features.h"
 
-namespace vigil::agent {
+namespace vigil::policy {
 
 struct PlannedHook {
-    probe::SyscallHookSpec spec;  // hook_id filled in when attached
-    exporter::HookInfo info;
+    model::SyscallHookSpec spec;  // hook_id filled in when attached
+    model::HookInfo info;
 };
 
 struct HookPlan {
@@ -27,7 +28,7 @@ struct HookPlan {
     bool ok() const { return errors.empty(); }
 };
 
-HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& features);
+HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features);
 
 // "sys_write", "__x64_sys_write", "write" -> "write"; "" when `call` names
 // another architecture's syscall.
@@ -35,4 +36,4 @@ std::string syscall_base_name(const std::string& call);
 // "write" -> "__x64_sys_write" on x86-64 (the symbol Tetragon reports).
 std::string syscall_symbol(const std::string& base);
 
-}  // namespace vigil::agent
+}  // namespace vigil::policy

@@ -1,11 +1,11 @@
-#include "agent/hook_plan.h"
+#include "policy/hook_plan.h"
 
-#include "agent/selector_compile.h"
+#include "policy/selector_compile.h"
 
 #include "policy/diagnostic.h"
 #include "policy/names.h"
 
-namespace vigil::agent {
+namespace vigil::policy {
 
 namespace {
 
@@ -50,7 +50,7 @@ bool syscall_arg_kind(policy::ArgType t, model::ArgKind& out) {
 }
 
 void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::string& path,
-                  const std::string& call, const probe::KernelFeatures& features, HookPlan& plan) {
+                  const std::string& call, const model::KernelFeatures& features, HookPlan& plan) {
     std::string base = syscall_base_name(call);
     if (base.empty()) {
         plan.errors.push_back(where(h.pos, path + ".call") + ": '" + call +
@@ -98,7 +98,7 @@ void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::str
         as.index = static_cast<std::uint8_t>(a.index);
         as.size_index = static_cast<std::uint8_t>(a.size_arg_index);
         as.return_copy = a.return_copy;
-        as.max_data = probe::BaseSensor::kMaxArgData;
+        as.max_data = model::kMaxArgData;
         ph.spec.args.push_back(as);
         ph.info.args.push_back({std::string(policy::arg_type_name(a.type)), a.label});
     }
@@ -131,7 +131,7 @@ std::string syscall_symbol(const std::string& base) {
     return std::string(kArchPrefix) + "sys_" + base;
 }
 
-HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& features) {
+HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features) {
     HookPlan plan;
     const std::string section =
         p.hook_kind ? std::string(policy::hook_kind_name(*p.hook_kind)) : "kprobes";
@@ -182,4 +182,4 @@ HookPlan plan_hooks(const policy::Policy& p, const probe::KernelFeatures& featur
     return plan;
 }
 
-}  // namespace vigil::agent
+}  // namespace vigil::policy
