@@ -6,9 +6,14 @@ namespace vigil::agent {
 
 std::optional<std::uint32_t> HookRegistry::add(exporter::HookInfo info) {
     std::unique_lock lock(mu_);
-    for (std::uint32_t id = 0; id < max_hooks_; ++id) {
+    // Round robin, not lowest-free: records of a just-removed hook may still
+    // be queued in the ring buffer, and must not be attributed to a new hook
+    // that got its id.
+    for (std::uint32_t n = 0; n < max_hooks_; ++n) {
+        std::uint32_t id = (next_ + n) % max_hooks_;
         if (hooks_.count(id) == 0) {
             hooks_[id] = std::make_shared<const exporter::HookInfo>(std::move(info));
+            next_ = (id + 1) % max_hooks_;
             return id;
         }
     }

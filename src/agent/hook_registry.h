@@ -18,7 +18,8 @@ class HookRegistry {
 public:
     explicit HookRegistry(std::uint32_t max_hooks) : max_hooks_(max_hooks) {}
 
-    // The lowest free id, reserved for `info`; nullopt when all are in use.
+    // A free id (the next one after the last given out), reserved for `info`;
+    // nullopt when all are in use.
     std::optional<std::uint32_t> add(exporter::HookInfo info);
     void remove(std::uint32_t id);
     std::shared_ptr<const exporter::HookInfo> get(std::uint32_t id) const;
@@ -28,6 +29,7 @@ private:
     const std::uint32_t max_hooks_;
     mutable std::shared_mutex mu_;
     std::unordered_map<std::uint32_t, std::shared_ptr<const exporter::HookInfo>> hooks_;
+    std::uint32_t next_ = 0;
 };
 
 }  // namespace vigil::agent
