@@ -75,6 +75,15 @@ Status BaseSensor::attach_syscall_hook(const SyscallHookSpec& spec) {
         clear_hook_maps(spec.hook_id, state);
         return make_error(what + ": " + st.error());
     }
+    // Counters start at zero: an earlier hook may have had this id.
+    {
+        int ncpu = libbpf_num_possible_cpus();
+        std::vector<std::uint64_t> zeros(ncpu > 0 ? static_cast<std::size_t>(ncpu) : 1, 0);
+        for (__u32 slot = 0; slot < 4; ++slot) {
+            __u32 k = spec.hook_id * 4 + slot;
+            bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hook_stats), &k, zeros.data(), BPF_ANY);
+        }
+    }
     __u32 key = spec.hook_id;
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hooks), &key, &cfg, BPF_ANY) != 0) {
         clear_hook_maps(spec.hook_id, state);
