@@ -20,6 +20,7 @@
 #include "agent/pid_file.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
+#include "agent/k8s_pods.h"
 #include "agent/metric_sources.h"
 #include "agent/policy_watcher.h"
 #include "metrics/agent_metrics.h"
@@ -154,6 +155,14 @@ int run(const Config& cfg) {
     const std::string node = resolve_node_name(cfg);
     exporter::ProtoMapper mapper({node, cfg.enable_process_cred, cfg.enable_process_ns},
                                  exporter::BootClock::now(), host_namespaces(cfg.procfs));
+    std::unique_ptr<K8sPods> pods;
+    if (cfg.enable_k8s_api) {
+        auto k = K8sPods::start({cfg.k8s_kubeconfig_path, node});
+        if (!k) throw FatalError("--enable-k8s-api: " + k.error());
+        pods = std::move(k).value();
+        mapper.set_pod_resolver(pods.get());
+        spdlog::info("watching pods of node {} on the Kubernetes API server", node);
+    }
     process::ProcessCache cache(node, cfg.process_cache_size);
     exporter::Hub hub(cfg.event_queue_size);
     HookRegistry hooks(probe::BaseSensor::kMaxHooks);
@@ -256,7 +265,7 @@ int run(const Config& cfg) {
     std::unique_ptr<metrics::MetricsServer> metrics_server;
     if (!cfg.metrics_server.empty()) {
         health.require("grpc", "gRPC server starting");
-        auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr});
+        auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr, pods.get()});
         if (auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs); !st) {
             stop.store(true);
             drain.join();

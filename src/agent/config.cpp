@@ -97,6 +97,11 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                    "Where policies added over gRPC are kept across restarts (empty: not kept)")
         ->capture_default_str();
 
+    app.add_option("--enable-k8s-api", c.enable_k8s_api,
+                   "Attach pod metadata from the Kubernetes API server (this node's pods)")
+        ->capture_default_str();
+    app.add_option("--k8s-kubeconfig-path", c.k8s_kubeconfig_path,
+                   "kubeconfig for the API server; empty: the in-cluster service account");
     app.add_option("--metrics-server", c.metrics_server,
                    "Prometheus /metrics and /healthz, /readyz on this address (\":2112\"); empty: off");
 

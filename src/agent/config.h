@@ -37,6 +37,8 @@ struct Config {
     std::vector<std::string> tracing_policies;  // --tracing-policy FILE (repeatable)
     std::string tracing_policy_dir = "/etc/vigil/tracing-policies.d";
     std::string state_dir = "/var/lib/vigil";
+    bool enable_k8s_api = false;       // pod metadata from the API server
+    std::string k8s_kubeconfig_path;   // empty: in-cluster service account
     std::string metrics_server;  // "host:port" or ":port" for /metrics, /healthz, /readyz; "" off  // policies added over gRPC persist here
 };
 

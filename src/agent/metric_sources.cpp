@@ -85,6 +85,18 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
         return std::vector<metrics::Sample>{
             {{"enabled"}, enabled}, {{"disabled"}, disabled}, {{"load_error"}, load_error}, {{"error"}, error}};
     };
+    if (const auto* pods = in.pods) {
+        s.pod_cache_size = [pods] { return static_cast<double>(pods->cache().stats().pods); };
+        s.watcher_errors = [pods] {
+            auto st = pods->cache().stats();
+            return std::vector<metrics::Sample>{
+                {{"pods", "api"}, static_cast<double>(st.watch.api_errors)},
+                {{"pods", "malformed"}, static_cast<double>(st.watch.malformed)},
+                {{"pods", "gone"}, static_cast<double>(st.watch.gone)},
+                {{"nodes", "api"}, static_cast<double>(st.node_errors)},
+            };
+        };
+    }
     s.grpc_subscribers = [grpc] {
         const auto* g = grpc->load();
         return g ? static_cast<double>(g->stats().streams_active) : 0.0;

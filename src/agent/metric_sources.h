@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "agent/k8s_pods.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
 #include "export/file_exporter.h"
@@ -24,6 +25,7 @@ struct MetricInputs {
     const PolicyManager& policies;
     // Set once the gRPC server runs; null before.
     const std::atomic<const exporter::GrpcServer*>& grpc;
+    const K8sPods* pods;  // null without --enable-k8s-api
 };
 
 metrics::AgentSources make_metric_sources(const MetricInputs& in);

@@ -109,8 +109,7 @@ tetragon::GetEventsResponse kprobe_event(const ProtoMapper& mapper, const Proces
     k->set_policy_name(info.policy_name);
     if (!info.message.empty()) k->set_message(info.message);
     for (const auto& tag : info.tags) k->add_tags(tag);
-    out.set_node_name(mapper.options().node_name);
-    *out.mutable_time() = mapper.clock().to_wall(ev.ktime);
+    mapper.fill_envelope(&out, ev.ktime);
     return out;
 }
 

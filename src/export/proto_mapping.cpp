@@ -67,6 +67,11 @@ void ProtoMapper::fill_process(const ProcessRef& ref, tetragon::Process* out) co
     out->set_parent_exec_id(p.parent_exec_id);
     out->set_refcnt(ref.refcnt);
     out->mutable_tid()->set_value(p.tid);
+    if (pods_) {
+        model::ProcessK8s k = pods_->resolve(p);
+        if (!k.docker.empty()) out->set_docker(k.docker);
+        if (k.has_pod) fill_pod(k.pod, p, out->mutable_pod());
+    }
     if (opts_.process_cred) {
         fill_capabilities(p.caps, out->mutable_cap());
         auto* cred = out->mutable_process_credentials();
@@ -90,8 +95,33 @@ void ProtoMapper::fill_process(const ProcessRef& ref, tetragon::Process* out) co
     }
 }
 
+void ProtoMapper::fill_pod(const model::PodMeta& m, const model::Process& p, tetragon::Pod* out) const {
+    out->set_namespace_(to_valid_utf8(m.namespace_));
+    out->set_name(to_valid_utf8(m.name));
+    out->set_uid(m.uid);
+    for (const auto& [k, v] : m.labels) (*out->mutable_pod_labels())[to_valid_utf8(k)] = to_valid_utf8(v);
+    out->set_workload(to_valid_utf8(m.workload));
+    out->set_workload_kind(m.workload_kind);
+    if (!m.has_container) return;
+    auto* c = out->mutable_container();
+    c->set_id(m.container.id);
+    c->set_name(to_valid_utf8(m.container.name));
+    c->mutable_image()->set_id(to_valid_utf8(m.container.image_id));
+    c->mutable_image()->set_name(to_valid_utf8(m.container.image_name));
+    if (m.container.start_time_unix_ns > 0) {
+        c->mutable_start_time()->set_seconds(m.container.start_time_unix_ns / 1'000'000'000);
+        c->mutable_start_time()->set_nanos(static_cast<std::int32_t>(m.container.start_time_unix_ns % 1'000'000'000));
+    }
+    if (p.nspid != 0) c->mutable_pid()->set_value(p.nspid);
+    c->set_maybe_exec_probe(m.container.maybe_exec_probe);
+    if (m.container.privileged) c->mutable_security_context()->set_privileged(true);
+}
+
 void ProtoMapper::fill_envelope(tetragon::GetEventsResponse* ev, std::uint64_t ktime) const {
     ev->set_node_name(opts_.node_name);
+    if (pods_) {
+        for (const auto& [k, v] : pods_->node_labels()) (*ev->mutable_node_labels())[k] = v;
+    }
     *ev->mutable_time() = clock_.to_wall(ktime);
 }
 

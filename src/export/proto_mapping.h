@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "export/pod_resolver.h"
 #include "model/process.h"
 #include "tetragon/events.pb.h"
 
@@ -50,15 +51,22 @@ public:
     tetragon::GetEventsResponse exit_event(const ProcessRef& proc, const ProcessRef& parent,
                                            const model::ExitEvent& exit) const;
 
+    // Kubernetes enrichment; null (the default) leaves pod fields empty.
+    void set_pod_resolver(const PodResolver* resolver) { pods_ = resolver; }
+
     const MappingOptions& options() const { return opts_; }
     const BootClock& clock() const { return clock_; }
 
-private:
+    // node_name, node_labels and time, for every event kind.
     void fill_envelope(tetragon::GetEventsResponse* ev, std::uint64_t ktime) const;
+
+private:
+    void fill_pod(const model::PodMeta& m, const model::Process& p, tetragon::Pod* out) const;
 
     MappingOptions opts_;
     BootClock clock_;
     model::Namespaces host_ns_;
+    const PodResolver* pods_ = nullptr;
 };
 
 // argv[1..] joined by spaces; an argument holding a space is double-quoted.
