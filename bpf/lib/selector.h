@@ -14,6 +14,19 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
+/*
+ * The heap as a map value. Global functions receive `heap` as plain memory,
+ * and kernels before 6.2 (6.1: "R2 type=mem expected=fp, pkt, pkt_meta,
+ * map_key, map_value") refuse plain memory as a map key; a fresh lookup
+ * gives a map value they accept.
+ */
+static __always_inline struct vigil_heap *sel__keys(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vigil_heap_map, &zero);
+}
+
 /* A length the verifier sees bounded to 255 (see hook__bound for why asm). */
 static __always_inline __u32 sel__bound(__u32 v)
 {
@@ -35,6 +48,7 @@ static __always_inline int sel__negated(__u8 op)
 __noinline int sel__str_in_set(struct vigil_heap *heap, __u32 set_id, __u32 off, __u32 len,
 			       __u32 op)
 {
+	struct vigil_heap *k;
 	__u32 n, i;
 
 	if (!heap)
@@ -48,18 +62,24 @@ __noinline int sel__str_in_set(struct vigil_heap *heap, __u32 set_id, __u32 off,
 		/* A longer string cannot equal any value (values are <= VIGIL_STR_MAX). */
 		if (len > VIGIL_STR_MAX)
 			return 0;
-		__builtin_memset(&heap->skey, 0, sizeof(heap->skey));
-		heap->skey.set_id = set_id;
-		heap->skey.len = n;
-		bpf_probe_read_kernel(heap->skey.data, sel__bound(n), &heap->rec[off]);
-		return bpf_map_lookup_elem(&vigil_str_eq, &heap->skey) != 0;
+		k = sel__keys();
+		if (!k)
+			return 0;
+		__builtin_memset(&k->skey, 0, sizeof(k->skey));
+		k->skey.set_id = set_id;
+		k->skey.len = n;
+		bpf_probe_read_kernel(k->skey.data, sel__bound(n), &heap->rec[off]);
+		return bpf_map_lookup_elem(&vigil_str_eq, &k->skey) != 0;
 	}
-	__builtin_memset(&heap->lkey, 0, sizeof(heap->lkey));
-	heap->lkey.set_id = bpf_htonl(set_id);
-	heap->lkey.prefixlen = 32 + 8 * n;
+	k = sel__keys();
+	if (!k)
+		return 0;
+	__builtin_memset(&k->lkey, 0, sizeof(k->lkey));
+	k->lkey.set_id = bpf_htonl(set_id);
+	k->lkey.prefixlen = 32 + 8 * n;
 	if (op == VIGIL_OP_PREFIX || op == VIGIL_OP_NOTPREFIX) {
-		bpf_probe_read_kernel(heap->lkey.data, sel__bound(n), &heap->rec[off]);
-		return bpf_map_lookup_elem(&vigil_str_prefix, &heap->lkey) != 0;
+		bpf_probe_read_kernel(k->lkey.data, sel__bound(n), &heap->rec[off]);
+		return bpf_map_lookup_elem(&vigil_str_prefix, &k->lkey) != 0;
 	}
 	/* Postfix: the last n bytes, reversed, against the reversed values. */
 	for (i = 0; i < VIGIL_STR_MAX; i++) {
@@ -70,9 +90,9 @@ __noinline int sel__str_in_set(struct vigil_heap *heap, __u32 set_id, __u32 off,
 		at = off + len - 1 - i;
 		if (at >= VIGIL_HEAP_REC_SIZE)
 			break;
-		heap->lkey.data[i] = heap->rec[at];
+		k->lkey.data[i] = heap->rec[at];
 	}
-	return bpf_map_lookup_elem(&vigil_str_postfix, &heap->lkey) != 0;
+	return bpf_map_lookup_elem(&vigil_str_postfix, &k->lkey) != 0;
 }
 
 static __always_inline int sel__int_match(const struct vigil_sel_arg *f, __u64 v)
@@ -107,6 +127,7 @@ static __always_inline int sel__int_match(const struct vigil_sel_arg *f, __u64 v
 __noinline int sel__sockaddr_match(struct vigil_heap *heap, __u32 off, __u32 len, __u32 op,
 				   __u32 set_id)
 {
+	struct vigil_heap *k;
 	__u8 sa[24] = {};
 	__u16 family, port;
 	__u32 v6;
@@ -126,14 +147,17 @@ __noinline int sel__sockaddr_match(struct vigil_heap *heap, __u32 off, __u32 len
 	v6 = family == 10;
 	if (len < (v6 ? 24 : 8))
 		return -1;
-	__builtin_memset(&heap->lkey, 0, sizeof(heap->lkey));
-	heap->lkey.set_id = bpf_htonl(v6 ? (set_id | VIGIL_SET_V6) : set_id);
-	heap->lkey.prefixlen = 32 + (v6 ? 128 : 32);
+	k = sel__keys();
+	if (!k)
+		return 0;
+	__builtin_memset(&k->lkey, 0, sizeof(k->lkey));
+	k->lkey.set_id = bpf_htonl(v6 ? (set_id | VIGIL_SET_V6) : set_id);
+	k->lkey.prefixlen = 32 + (v6 ? 128 : 32);
 	if (v6)
-		__builtin_memcpy(heap->lkey.data, &sa[8], 16);
+		__builtin_memcpy(k->lkey.data, &sa[8], 16);
 	else
-		__builtin_memcpy(heap->lkey.data, &sa[4], 4);
-	return bpf_map_lookup_elem(&vigil_str_prefix, &heap->lkey) != 0;
+		__builtin_memcpy(k->lkey.data, &sa[4], 4);
+	return bpf_map_lookup_elem(&vigil_str_prefix, &k->lkey) != 0;
 }
 
 /* One matchArgs entry against the captured arguments. */

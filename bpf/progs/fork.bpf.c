@@ -26,7 +26,10 @@ static __always_inline void fork__follow(struct task_struct *parent, struct vigi
 	__u8 one = 1;
 
 	for (i = 0; i < VIGIL_FOLLOW_SETS_MAX; i++) {
-		struct vigil_follow_set *set = bpf_map_lookup_elem(&vigil_follow_sets, &i);
+		/* A separate key: with &i passed to the helper, 6.1 and 6.12 lose
+		 * track of i ("infinite loop detected"). */
+		__u32 key = i;
+		struct vigil_follow_set *set = bpf_map_lookup_elem(&vigil_follow_sets, &key);
 		struct vigil_follow_entry fe = {};
 		__u32 pid;
 		int member = 0;

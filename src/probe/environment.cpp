@@ -55,9 +55,21 @@ Status ensure_fs(const char* path, const char* type, long magic, const char* fix
 }
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-    char buf[1024];
-    int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
-    std::string msg(buf, n > 0 ? std::min<std::size_t>(n, sizeof(buf) - 1) : 0);
+    // Verifier logs arrive as one message and end with the actual error, so
+    // the whole text is kept (bounded at 1 MiB).
+    va_list again;
+    va_copy(again, args);
+    char small[1024];
+    int n = std::vsnprintf(small, sizeof(small), fmt, args);
+    std::string msg;
+    if (n >= static_cast<int>(sizeof(small))) {
+        msg.resize(std::min(static_cast<std::size_t>(n), std::size_t{1} << 20) + 1);
+        std::vsnprintf(msg.data(), msg.size(), fmt, again);
+        msg.resize(msg.size() - 1);
+    } else if (n > 0) {
+        msg.assign(small, static_cast<std::size_t>(n));
+    }
+    va_end(again);
     while (!msg.empty() && msg.back() == '\n') {
         msg.pop_back();
     }

@@ -93,6 +93,21 @@ bool helper(bpf_prog_type type, bpf_func_id id) {
     return libbpf_probe_bpf_helper(type, id, nullptr) == 1;
 }
 
+// bpf_override_return exists only with CONFIG_BPF_KPROBE_OVERRIDE. libbpf
+// 1.1's helper probe misreads 6.12's refusal ("program of this type cannot
+// use helper") as support, so load a kprobe program that calls it.
+bool override_return_loads() {
+    const bpf_insn prog[] = {
+        {0xb7, 2, 0, 0, 0},                      // r2 = 0 (r1 = ctx already)
+        {0x85, 0, 0, 0, BPF_FUNC_override_return},  // call bpf_override_return
+        {0xb7, 0, 0, 0, 0},                      // r0 = 0
+        {0x95, 0, 0, 0, 0},                      // exit
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, opts);
+    Fd fd(bpf_prog_load(BPF_PROG_TYPE_KPROBE, "vigil_probe", "GPL", prog, 4, &opts));
+    return fd.fd >= 0;
+}
+
 }  // namespace
 
 KernelFeatures probe_kernel_features() {
@@ -119,7 +134,7 @@ KernelFeatures probe_kernel_features() {
             bpf_lsm_active();
     if (vmlinux) btf__free(vmlinux);
 
-    f.override_return = f.kprobe && helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_override_return);
+    f.override_return = f.kprobe && override_return_loads();
     f.send_signal = helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_send_signal);
     f.attach_cookie = helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_attach_cookie);
     return f;
