@@ -22,11 +22,12 @@ run:
 	$(MAKE) build
 	exec ./$(BUILD_DIR)/vigild --config config/vigild.yaml
 
-# All tests, kernel ones included: those check for root themselves.
+# All tests, kernel ones included: those check for root themselves. -j2: the two VM kernels
+# boot side by side; host kernel tests are RUN_SERIAL, so they still run alone.
 test:
 	bash scripts/install-deps.sh --test
 	$(compile)
-	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
 
 test-unit:
 	bash scripts/install-deps.sh
@@ -65,7 +66,7 @@ image:
 	$(CONTAINER_ENGINE) build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 	@echo "built $(IMAGE):$(VERSION)"
 
-# Benchmarks (bench/, docs/benchmarks.md): needs root; about 10 minutes, QUICK=1 under 3.
+# Benchmarks (bench/, docs/benchmarks.md): needs root; about 15 minutes, QUICK=1 about 3.
 # BENCH=syscall,exec picks suites (syscall exec pipeline openat enforce footprint).
 # Figures and target verdicts: $(BUILD_DIR)/bench/summary.json. bench/cmake/attach.cmake adds
 # the bench targets to the build tree without touching the default build.
