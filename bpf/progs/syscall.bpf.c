@@ -5,10 +5,11 @@
  *   offset 16; sys_exit ctx: common fields, int __syscall_nr, long ret.
  * The generic syscall hook for `syscall: true` TracingPolicy calls on kernels
  * without kprobes (this project's CI kernel). One program, attached once per
- * hooked syscall; the attachment's BPF cookie is the hook id that selects
- * the capture plan in vigil_hooks. Per-syscall tracepoints were chosen over
- * a raw sys_enter tracepoint with a syscall-number filter because they cost
- * nothing on the syscalls nobody hooks (see docs/policy.md for figures).
+ * hooked syscall; the attachment's BPF cookie is a dispatch slot listing the
+ * hooks on that syscall (see vigil_dispatch_map). Per-syscall tracepoints
+ * were chosen over a raw sys_enter tracepoint with a syscall-number filter
+ * because they cost less on the syscalls nobody hooks (measured ~82 ns vs
+ * ~150 ns per unrelated syscall; docs/benchmarks.md).
  */
 #include "lib/hook.h"
 

@@ -314,6 +314,7 @@ int run(const Config& cfg) {
     if (metrics_server) metrics_server->stop();
     watcher.reset();
     policies.clear();
+    const auto ks = sensor->kernel_stats();  // before close(): the maps go with it
     sensor->close();  // detach first: nothing new arrives while sinks drain
     hub.close_all();
     if (printer) printer->stop();
@@ -322,7 +323,6 @@ int run(const Config& cfg) {
         spdlog::info("export filters kept {} events out of the export file", file_worker->filtered());
     }
 
-    auto ks = sensor->kernel_stats();
     const auto& ps = pipeline.stats();
     auto cs = cache.stats();
     spdlog::info("stopped: {} exec, {} exit, {} procFS events; ring buffer full {}, undecodable "

@@ -1,0 +1,1 @@
+"""Vigil benchmark runner (bench/run.py): suites, the processes they start, the summary."""
