@@ -227,11 +227,15 @@ int run(const Config& cfg) {
     }
     policies.load_persisted();
 
+    metrics::Registry registry;
+    metrics::Health health;  // /readyz; the drain thread marks the pod cache synced
     std::atomic<bool> stop{false};
     std::thread drain([&] {
         auto next_gc = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.gc_interval_s);
         auto next_report = std::chrono::steady_clock::now() + 10s;
         LossCounters reported;
+        bool pod_cache_synced = false;
+        auto next_pod_check = std::chrono::steady_clock::now();
         while (!stop.load(std::memory_order_relaxed)) {
             int n = sensor->poll(100);
             if (n < 0 && n != -EINTR) {
@@ -241,6 +245,14 @@ int run(const Config& cfg) {
             if (now >= next_gc) {
                 cache.gc();
                 next_gc = now + std::chrono::seconds(cfg.gc_interval_s);
+            }
+            if (pods && !pod_cache_synced && now >= next_pod_check) {
+                next_pod_check = now + 200ms;
+                if (pods->cache().stats().watch.synced) {
+                    pod_cache_synced = true;
+                    health.set("pod-cache", true);
+                    spdlog::info("pod cache synced: {} pods", pods->cache().stats().pods);
+                }
             }
             if (now >= next_report) {
                 next_report = now + 10s;
@@ -259,12 +271,13 @@ int run(const Config& cfg) {
     });
 
     // Metrics and health endpoints; ready once gRPC answers too.
-    metrics::Registry registry;
-    metrics::Health health;
     std::atomic<const exporter::GrpcServer*> grpc_ptr{nullptr};
     std::unique_ptr<metrics::MetricsServer> metrics_server;
     if (!cfg.metrics_server.empty()) {
         health.require("grpc", "gRPC server starting");
+        // The base sensor is attached by now; the pod cache syncs later.
+        health.set("base-sensor", true);
+        if (pods) health.require("pod-cache", "first list of this node's pods not done yet");
         auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr, pods.get()});
         if (auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs); !st) {
             stop.store(true);
