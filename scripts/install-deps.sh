@@ -20,7 +20,7 @@ for arg in "$@"; do
 done
 
 packages=(
-  build-essential cmake pkg-config clang llvm
+  build-essential cmake pkg-config clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev libspdlog-dev libre2-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev

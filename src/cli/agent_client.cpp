@@ -42,8 +42,22 @@ Error rpc_error(const std::string& address, const char* rpc, const grpc::Status&
         st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
         return make_error("cannot reach vigild at " + address + ": " + st.error_message());
     }
-    return make_error(std::string(rpc) + " at " + address +
-                      " failed: " + code_name(st.error_code()) + ": " + st.error_message());
+    // A multi-line message (a refused policy's problems) starts on its own
+    // line so each problem stays one whole line, as the agent wrote it.
+    const std::string& msg = st.error_message();
+    return make_error(std::string(rpc) + " at " + address + " failed: " +
+                      code_name(st.error_code()) +
+                      (msg.find('\n') == std::string::npos ? ": " : ":\n") + msg);
+}
+
+template <typename Fn>
+Status unary(const std::string& address, std::chrono::milliseconds timeout, const char* rpc,
+             Fn&& call) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    grpc::Status st = call(ctx);
+    if (!st.ok()) return rpc_error(address, rpc, st);
+    return {};
 }
 
 }  // namespace
@@ -79,6 +93,75 @@ Result<std::string> AgentClient::server_version() {
     grpc::Status st = stub_->GetVersion(&ctx, tetragon::GetVersionRequest(), &resp);
     if (!st.ok()) return rpc_error(address_, "GetVersion", st);
     return resp.version();
+}
+
+Result<tetragon::GetInfoResponse> AgentClient::info() {
+    tetragon::GetInfoResponse resp;
+    auto st = unary(address_, rpc_timeout_, "GetInfo", [&](grpc::ClientContext& ctx) {
+        return stub_->GetInfo(&ctx, tetragon::GetInfoRequest(), &resp);
+    });
+    if (!st.ok()) return make_error(st.error());
+    return resp;
+}
+
+Status AgentClient::add_policy(const std::string& yaml) {
+    tetragon::AddTracingPolicyRequest req;
+    req.set_yaml(yaml);
+    tetragon::AddTracingPolicyResponse resp;
+    return unary(address_, rpc_timeout_, "AddTracingPolicy", [&](grpc::ClientContext& ctx) {
+        return stub_->AddTracingPolicy(&ctx, req, &resp);
+    });
+}
+
+Status AgentClient::delete_policy(const std::string& name, const std::string& ns) {
+    tetragon::DeleteTracingPolicyRequest req;
+    req.set_name(name);
+    req.set_namespace_(ns);
+    tetragon::DeleteTracingPolicyResponse resp;
+    return unary(address_, rpc_timeout_, "DeleteTracingPolicy", [&](grpc::ClientContext& ctx) {
+        return stub_->DeleteTracingPolicy(&ctx, req, &resp);
+    });
+}
+
+Result<tetragon::ListTracingPoliciesResponse> AgentClient::list_policies() {
+    tetragon::ListTracingPoliciesResponse resp;
+    auto st = unary(address_, rpc_timeout_, "ListTracingPolicies", [&](grpc::ClientContext& ctx) {
+        return stub_->ListTracingPolicies(&ctx, tetragon::ListTracingPoliciesRequest(), &resp);
+    });
+    if (!st.ok()) return make_error(st.error());
+    return resp;
+}
+
+Status AgentClient::enable_policy(const std::string& name, const std::string& ns) {
+    tetragon::EnableTracingPolicyRequest req;
+    req.set_name(name);
+    req.set_namespace_(ns);
+    tetragon::EnableTracingPolicyResponse resp;
+    return unary(address_, rpc_timeout_, "EnableTracingPolicy", [&](grpc::ClientContext& ctx) {
+        return stub_->EnableTracingPolicy(&ctx, req, &resp);
+    });
+}
+
+Status AgentClient::disable_policy(const std::string& name, const std::string& ns) {
+    tetragon::DisableTracingPolicyRequest req;
+    req.set_name(name);
+    req.set_namespace_(ns);
+    tetragon::DisableTracingPolicyResponse resp;
+    return unary(address_, rpc_timeout_, "DisableTracingPolicy", [&](grpc::ClientContext& ctx) {
+        return stub_->DisableTracingPolicy(&ctx, req, &resp);
+    });
+}
+
+Status AgentClient::set_policy_mode(const std::string& name, const std::string& ns,
+                                    tetragon::TracingPolicyMode mode) {
+    tetragon::ConfigureTracingPolicyRequest req;
+    req.set_name(name);
+    req.set_namespace_(ns);
+    req.set_mode(mode);
+    tetragon::ConfigureTracingPolicyResponse resp;
+    return unary(address_, rpc_timeout_, "ConfigureTracingPolicy", [&](grpc::ClientContext& ctx) {
+        return stub_->ConfigureTracingPolicy(&ctx, req, &resp);
+    });
 }
 
 Status AgentClient::stream_events(

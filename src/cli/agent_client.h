@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -28,6 +29,17 @@ public:
 
     Result<tetragon::GetHealthStatusResponse> health();
     Result<std::string> server_version();
+    Result<tetragon::GetInfoResponse> info();
+
+    // Tracing policy management. An agent's refusal keeps its message
+    // verbatim (for AddTracingPolicy: one file:line:col problem per line).
+    Status add_policy(const std::string& yaml);
+    Status delete_policy(const std::string& name, const std::string& ns);
+    Result<tetragon::ListTracingPoliciesResponse> list_policies();
+    Status enable_policy(const std::string& name, const std::string& ns);
+    Status disable_policy(const std::string& name, const std::string& ns);
+    Status set_policy_mode(const std::string& name, const std::string& ns,
+                           tetragon::TracingPolicyMode mode);
 
     // Calls on_event for each event until the server ends the stream (ok)
     // or the stream fails (error).

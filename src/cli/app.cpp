@@ -13,25 +13,14 @@
 #include "cli/event_printer.h"
 #include "cli/event_types.h"
 #include "cli/getevents_request.h"
+#include "cli/global_flags.h"
+#include "cli/policy_commands.h"
 #include "cli/stdin_events.h"
 #include "common/version.h"
 #include "export/filters.h"
 
 namespace vigil::cli {
 namespace {
-
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
-struct GlobalFlags {
-    std::string server_address;
-    double timeout_s = 10;
-
-    AgentClient client() const {
-        return AgentClient(server_address,
-                           std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
-    }
-};
 
 struct GetEventsFlags {
     std::string output = "json";
@@ -152,7 +141,8 @@ int run(int argc, char** argv) {
                    "gRPC address of vigild: unix:///path or host:port "
                    "(default: $VIGIL_SERVER_ADDRESS, else " +
                        std::string(kDefaultServerAddress) + ")");
-    app.add_option("--timeout", global.timeout_s, "seconds to wait for status/version replies")
+    app.add_option("--timeout", global.timeout_s,
+                   "seconds to wait for a reply (every call but the event stream)")
         ->check(CLI::PositiveNumber);
 
     GetEventsFlags ge;
@@ -188,6 +178,8 @@ int run(int argc, char** argv) {
     CLI::App* version = app.add_subcommand("version", "print the CLI and server versions");
     version->add_flag("--client", client_only, "do not contact the server");
 
+    TracingPolicyCommand tracingpolicy(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -197,6 +189,7 @@ int run(int argc, char** argv) {
     if (getevents->parsed()) return run_getevents(global, ge);
     if (status->parsed()) return run_status(global);
     if (version->parsed()) return run_version(global, client_only);
+    if (tracingpolicy.parsed()) return tracingpolicy.run(global);
     return kExitUsage;  // unreachable: require_subcommand(1)
 }
 

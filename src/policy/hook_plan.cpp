@@ -133,6 +133,15 @@ std::string syscall_symbol(const std::string& base) {
 
 HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features) {
     HookPlan plan;
+    if (p.loader) {
+        plan.errors.push_back(where(p.pos, "spec.loader") +
+                              ": unsupported: loader events (process_loader) are not implemented yet");
+        return plan;
+    }
+    if (p.hooks.empty()) {
+        plan.errors.push_back(where(p.pos, "spec") + ": the policy has no hooks Vigil can attach");
+        return plan;
+    }
     const std::string section =
         p.hook_kind ? std::string(policy::hook_kind_name(*p.hook_kind)) : "kprobes";
     for (std::size_t i = 0; i < p.hooks.size(); ++i) {
@@ -171,6 +180,15 @@ HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& featur
             if (!list) {
                 plan.errors.push_back(where(h.pos, path + ".call") + ": no list named '" +
                                       h.call.substr(5) + "' in spec.lists");
+                continue;
+            }
+            if (list->type == policy::ListType::GeneratedSyscalls ||
+                list->type == policy::ListType::GeneratedFtrace) {
+                plan.errors.push_back(where(list->pos, "spec.lists[" + list->name + "].type") +
+                                      ": unsupported: generated lists (" +
+                                      (list->type == policy::ListType::GeneratedSyscalls ? "generated_syscalls"
+                                                                                      : "generated_ftrace") +
+                                      ") are not expanded yet; list the calls explicitly");
                 continue;
             }
             for (const auto& v : list->values) plan_syscall(p, h, path, v, features, plan);

@@ -13,97 +13,16 @@
 #include <vector>
 
 #include "common/version.h"
-#include "export/json_codec.h"
+#include "fake_agent.h"
 #include "run_cli.h"
-#include "tetragon/sensors.grpc.pb.h"
 
 namespace vigil::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using cli_test::run_cli;
+using cli_test::WithFakeAgent;
 using cli_test::stdin_file;
 using cli_test::stdin_pipe;
-
-const std::string kEvents = std::string(VIGIL_SHARED_DIR) + "/corpus/tetragon-events/events.jsonl";
-
-class FakeAgent final : public tetragon::FineGuidanceSensors::Service {
-public:
-    tetragon::HealthStatusResult health = tetragon::HEALTH_STATUS_RUNNING;
-    grpc::Status events_status = grpc::Status::OK;
-    std::vector<tetragon::GetEventsResponse> events;
-
-    grpc::Status GetHealth(grpc::ServerContext*, const tetragon::GetHealthStatusRequest*,
-                           tetragon::GetHealthStatusResponse* resp) override {
-        auto* s = resp->add_health_status();
-        s->set_event(tetragon::HEALTH_STATUS_TYPE_STATUS);
-        s->set_status(health);
-        s->set_details(health == tetragon::HEALTH_STATUS_RUNNING ? "running" : "stopped");
-        return grpc::Status::OK;
-    }
-
-    grpc::Status GetVersion(grpc::ServerContext*, const tetragon::GetVersionRequest*,
-                            tetragon::GetVersionResponse* resp) override {
-        resp->set_version("9.9.9-fake");
-        return grpc::Status::OK;
-    }
-
-    grpc::Status GetEvents(grpc::ServerContext*, const tetragon::GetEventsRequest* req,
-                           grpc::ServerWriter<tetragon::GetEventsResponse>* writer) override {
-        {
-            std::lock_guard lock(mu_);
-            requests_.push_back(*req);
-        }
-        for (const auto& ev : events) writer->Write(ev);
-        return events_status;  // then the stream ends, so the CLI exits
-    }
-
-    std::vector<tetragon::GetEventsRequest> requests() {
-        std::lock_guard lock(mu_);
-        return requests_;
-    }
-
-private:
-    std::mutex mu_;
-    std::vector<tetragon::GetEventsRequest> requests_;
-};
-
-class WithFakeAgent : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "vigil-agent-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        address_ = "unix://" + (dir_ / "vigil.sock").string();
-        std::ifstream in(kEvents);
-        ASSERT_TRUE(in.good()) << kEvents;
-        for (std::string line; std::getline(in, line);) {
-            auto ev = exporter::parse_json_line(line);
-            ASSERT_TRUE(ev.ok()) << ev.error();
-            agent_.events.push_back(ev.value());
-        }
-    }
-
-    // Separate from SetUp so a test can configure the fake first.
-    void start() {
-        grpc::ServerBuilder b;
-        b.AddListeningPort(address_, grpc::InsecureServerCredentials());
-        b.RegisterService(&agent_);
-        server_ = b.BuildAndStart();
-        ASSERT_NE(server_, nullptr) << "cannot listen on " << address_;
-    }
-
-    void TearDown() override {
-        if (server_) server_->Shutdown();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-
-    fs::path dir_;
-    std::string address_;
-    FakeAgent agent_;
-    std::unique_ptr<grpc::Server> server_;
-};
 
 TEST_F(WithFakeAgent, StatusPrintsHealthAndServerVersion) {
     start();
