@@ -22,13 +22,11 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
     const auto* grpc = &in.grpc;
 
     s.events = [pipeline] {
-        const auto& st = pipeline->stats();
-        // Pod metadata is not wired yet: every process counts as a host one.
-        return std::vector<metrics::Sample>{
-            {{"PROCESS_EXEC", ""}, static_cast<double>(st.exec_events.load() + st.procfs_events.load())},
-            {{"PROCESS_EXIT", ""}, static_cast<double>(st.exit_events.load())},
-            {{"PROCESS_KPROBE", ""}, static_cast<double>(st.hook_events.load())},
-        };
+        std::vector<metrics::Sample> out;
+        for (const auto& [type, ns, count] : pipeline->event_counts().snapshot()) {
+            out.push_back({{type, ns}, static_cast<double>(count)});
+        }
+        return out;
     };
     s.policy_events = [pipeline] {
         std::vector<metrics::Sample> out;

@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "export/event_access.h"
 #include "process/exec_id.h"
 
 namespace vigil::agent {
@@ -16,10 +17,28 @@ exporter::ProcessRef parent_ref(const process::Snapshot& s) {
 
 }  // namespace
 
-void Pipeline::publish_exec(const process::Snapshot& s, std::uint64_t ktime) {
-    auto ev = std::make_shared<tetragon::GetEventsResponse>(
-        mapper_.exec_event({&s.process, s.refcnt}, parent_ref(s), ktime));
+void EventCounts::add(const std::string& type, const std::string& ns) {
+    std::lock_guard lock(mu_);
+    ++counts_[{type, ns}];
+}
+
+std::vector<std::tuple<std::string, std::string, std::uint64_t>> EventCounts::snapshot() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::tuple<std::string, std::string, std::uint64_t>> out;
+    for (const auto& [k, v] : counts_) out.emplace_back(k.first, k.second, v);
+    return out;
+}
+
+void Pipeline::publish(std::shared_ptr<tetragon::GetEventsResponse> ev) {
+    const auto view = exporter::view_of(*ev);
+    event_counts_.add(tetragon::EventType_Name(view.type),
+                      view.process ? view.process->pod().namespace_() : std::string());
     hub_.publish(std::move(ev));
+}
+
+void Pipeline::publish_exec(const process::Snapshot& s, std::uint64_t ktime) {
+    publish(std::make_shared<tetragon::GetEventsResponse>(
+        mapper_.exec_event({&s.process, s.refcnt}, parent_ref(s), ktime)));
 }
 
 void PolicyEventCounts::add(const std::string& policy, const std::string& hook,
@@ -54,9 +73,8 @@ void Pipeline::on_record(const std::uint8_t* data, std::size_t size) {
             } else {
                 auto snap = cache_.on_exit(r);
                 ++stats_.exit_events;
-                auto ev = std::make_shared<tetragon::GetEventsResponse>(
-                    mapper_.exit_event({&snap.process, snap.refcnt}, parent_ref(snap), r));
-                hub_.publish(std::move(ev));
+                publish(std::make_shared<tetragon::GetEventsResponse>(
+                    mapper_.exit_event({&snap.process, snap.refcnt}, parent_ref(snap), r)));
             }
         },
         *rec);
@@ -87,7 +105,7 @@ void Pipeline::on_hook(const model::HookEvent& ev) {
         stub.flags = model::kFlagUnknown;
         stub.exec_id = process::make_exec_id(mapper_.options().node_name, ev.key.ktime, ev.key.pid);
     }
-    hub_.publish(std::make_shared<tetragon::GetEventsResponse>(
+    publish(std::make_shared<tetragon::GetEventsResponse>(
         exporter::kprobe_event(mapper_, proc, parent, *info, ev)));
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -29,6 +30,17 @@ struct PipelineStats {
     std::atomic<std::uint64_t> hook_events{0};
     std::atomic<std::uint64_t> hook_events_unknown_id{0};  // hook removed while its records were queued
     std::atomic<std::uint64_t> records{0};  // ring-buffer records received
+};
+
+// Published events by (type, pod namespace), for vigil_events_total.
+class EventCounts {
+public:
+    void add(const std::string& type, const std::string& ns);
+    std::vector<std::tuple<std::string, std::string, std::uint64_t>> snapshot() const;
+
+private:
+    mutable std::mutex mu_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;
 };
 
 // Hook events by (policy, hook, action), for vigil_policy_events_total.
@@ -60,9 +72,11 @@ public:
     const ingest::Decoder& decoder() const { return decoder_; }
     const PipelineStats& stats() const { return stats_; }
     const PolicyEventCounts& policy_events() const { return policy_events_; }
+    const EventCounts& event_counts() const { return event_counts_; }
 
 private:
     void publish_exec(const process::Snapshot& s, std::uint64_t ktime);
+    void publish(std::shared_ptr<tetragon::GetEventsResponse> ev);
     void on_hook(const model::HookEvent& ev);
 
     process::ProcessCache& cache_;
@@ -72,6 +86,7 @@ private:
     ingest::Decoder decoder_;
     PipelineStats stats_;
     PolicyEventCounts policy_events_;
+    EventCounts event_counts_;
 };
 
 }  // namespace vigil::agent

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "agent_fixture.h"
+#include "metrics_scrape.h"
 #include "fake_apiserver/fake_apiserver.h"
 #include "fake_apiserver/fake_cluster.h"
 
@@ -77,7 +78,7 @@ protected:
         VigildOptions o;
         o.node_name = node_;
         o.extra_args = {"--enable-k8s-api=true", "--k8s-kubeconfig-path=" + (kubeconfig_ / "config"),
-                        "--tracing-policy-dir=" + kubeconfig_.path() + "/none"};
+                        "--tracing-policy-dir=" + kubeconfig_.path() + "/none", "--metrics-server=127.0.0.1:0"};
         return o;
     }
     std::string mount_, slice_, cgroup_, container_id_;
@@ -115,6 +116,16 @@ TEST_F(K8sEnrichmentTest, ExecInAContainerCgroupCarriesPodMetadata) {
     EXPECT_EQ(p.pod().container().name(), "nginx");
     EXPECT_EQ(p.pod().container().image().name(), "docker.io/library/nginx:1.25");
     EXPECT_EQ(got->node_labels().at("topology.kubernetes.io/zone"), "z1");
+
+    // Metrics: events counted under the pod's namespace; ready once the pod cache synced.
+    const int port = metrics_port_from_log(agent().stderr_text());
+    ASSERT_NE(port, 0);
+    int status = 0;
+    auto metrics = parse_metrics(http_get(port, "/metrics", &status));
+    EXPECT_GE(metrics["vigil_events_total{type=\"PROCESS_EXEC\",namespace=\"shop\"}"], 1.0);
+    EXPECT_GE(metrics["vigil_pod_cache_size"], 1.0);
+    http_get(port, "/readyz", &status);
+    EXPECT_EQ(status, 200);
 
     // The filters see pods too: a namespace filter selects it.
     tetragon::GetEventsRequest req;

@@ -14,47 +14,10 @@
 #include <gtest/gtest.h>
 
 #include "agent_fixture.h"
+#include "metrics_scrape.h"
 
 namespace vigil::kt {
 namespace {
-
-// GET http://127.0.0.1:<port><path>; the body, or "" on any failure.
-std::string http_get(int port, const std::string& path, int* status = nullptr) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(static_cast<uint16_t>(port));
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0) {
-        ::close(fd);
-        return "";
-    }
-    std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-        ::close(fd);
-        return "";
-    }
-    std::string resp;
-    char buf[8192];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    if (status && resp.size() > 12) *status = std::atoi(resp.substr(9, 3).c_str());
-    auto body = resp.find("\r\n\r\n");
-    return body == std::string::npos ? "" : resp.substr(body + 4);
-}
-
-// "name{labels}" -> value, from the text exposition format.
-std::map<std::string, double> parse(const std::string& text) {
-    std::map<std::string, double> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty() || line[0] == '#') continue;
-        auto sp = line.rfind(' ');
-        if (sp == std::string::npos) continue;
-        out[line.substr(0, sp)] = std::atof(line.c_str() + sp + 1);
-    }
-    return out;
-}
 
 constexpr const char* kKillPolicy = R"(apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -81,11 +44,8 @@ protected:
         std::ofstream(dir_ / "kill.yaml") << kKillPolicy;
         AgentTest::SetUp();
         if (HasFatalFailure()) return;
-        std::smatch m;
-        const std::string err = agent().stderr_text();
-        ASSERT_TRUE(std::regex_search(err, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics")))
-            << "no metrics line in vigild's log";
-        port_ = std::stoi(m[1]);
+        port_ = metrics_port_from_log(agent().stderr_text());
+        ASSERT_NE(port_, 0) << "no metrics line in vigild's log";
     }
     VigildOptions vigild_options() override {
         VigildOptions o;
@@ -105,7 +65,7 @@ TEST_F(MetricsTest, CountersMoveWithRealEventsAndEnforcement) {
 
     auto stream = agent().subscribe_binaries({"vigil_trigger$"});
     ASSERT_TRUE(stream.ok()) << stream.error();
-    auto before = parse(http_get(port_, "/metrics"));
+    auto before = parse_metrics(http_get(port_, "/metrics"));
     ASSERT_FALSE(before.empty());
     for (const char* name : {"vigil_build_info", "vigil_ringbuf_received_total", "vigil_ringbuf_lost_total",
                              "vigil_notify_overflowed_events_total", "vigil_process_cache_size",
@@ -128,7 +88,7 @@ TEST_F(MetricsTest, CountersMoveWithRealEventsAndEnforcement) {
                         ? Status{}
                         : Status{make_error("no exit")});
 
-    auto after = parse(http_get(port_, "/metrics"));
+    auto after = parse_metrics(http_get(port_, "/metrics"));
     const std::string kill_key =
         "vigil_policy_events_total{policy=\"kt-metrics-kill\",hook=\"kprobe:__x64_sys_write\",action=\"Sigkill\"}";
     EXPECT_EQ(after[kill_key] - before[kill_key], 1.0) << "Sigkill events";
