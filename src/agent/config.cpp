@@ -142,6 +142,17 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                 out.error = {where + ": unknown option '" + key + "' (see vigild --help)", 2};
                 return out;
             }
+            // Repeatable options take a list: one flag per item.
+            if (kv.second.IsSequence() && key == "tracing-policy") {
+                for (const auto& item : kv.second) {
+                    if (!item.IsScalar()) {
+                        out.error = {where + ": option '" + key + "' takes a list of file names", 2};
+                        return out;
+                    }
+                    args.push_back("--" + key + "=" + item.Scalar());
+                }
+                continue;
+            }
             std::string value = scalar_text(kv.second);
             if (!kv.second.IsScalar()) {
                 out.error = {where + ": option '" + key + "' needs a single value", 2};

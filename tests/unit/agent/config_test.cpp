@@ -90,6 +90,27 @@ TEST_F(ConfigTest, EmptyValueWithEqualsDoesNotSwallowTheNextFlag) {
     EXPECT_EQ(r2.config.procfs, "/p");
 }
 
+TEST_F(ConfigTest, RepeatableOptionTakesAListInTheFile) {
+    auto file = write_file("f.yaml", "tracing-policy:\n  - /p/a.yaml\n  - /p/b.yaml\n");
+    auto r = parse({"--config", file});
+    ASSERT_TRUE(r.ok) << r.error.message;
+    EXPECT_EQ(r.config.tracing_policies, (std::vector<std::string>{"/p/a.yaml", "/p/b.yaml"}));
+    auto bad = write_file("g.yaml", "procfs:\n  - /a\n");
+    auto r2 = parse({"--config", bad});
+    EXPECT_FALSE(r2.ok);
+    EXPECT_NE(r2.error.message.find("single value"), std::string::npos) << r2.error.message;
+}
+
+TEST_F(ConfigTest, BundledConfigParses) {
+    auto r = parse({"--config", std::string(VIGIL_SOURCE_DIR) + "/config/vigild.yaml"});
+    ASSERT_TRUE(r.ok) << r.error.message;
+    EXPECT_EQ(r.config.print_events, PrintMode::kCompact);
+    EXPECT_EQ(r.config.tracing_policies.size(), 5u);
+    for (const auto& f : r.config.tracing_policies) {
+        EXPECT_TRUE(std::filesystem::exists(std::string(VIGIL_SOURCE_DIR) + "/" + f)) << f;
+    }
+}
+
 TEST_F(ConfigTest, ConfigFileFromEnvironment) {
     auto file = write_file("b.yaml", "procfs: /env/file\n");
     ::setenv("VIGIL_CONFIG", file.c_str(), 1);
