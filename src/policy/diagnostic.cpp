@@ -15,6 +15,12 @@ Diagnostic make_diagnostic(Severity severity, const SourcePos& pos, std::string 
     return d;
 }
 
+std::string format_location(const SourcePos& pos, const std::string& path) {
+    std::string out = pos.file;
+    if (pos.line) out += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+    return out + ": " + path;
+}
+
 std::string format_diagnostic(const Diagnostic& d) {
     std::string out = d.file.empty() ? std::string("<input>") : d.file;
     if (d.line) {

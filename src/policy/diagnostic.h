@@ -39,6 +39,10 @@ Diagnostic make_diagnostic(Severity severity, const SourcePos& pos, std::string 
 // errors whose message starts with "unsupported: ".
 std::string format_diagnostic(const Diagnostic& d);
 
+// "file:line:col: path" (or "file: path" when the line is unknown), the
+// prefix of the compiler's (plan_hooks) error lines.
+std::string format_location(const SourcePos& pos, const std::string& path);
+
 // True for Error and Unsupported: what makes a policy unloadable.
 bool is_blocking(Severity s);
 bool has_blocking(const std::vector<Diagnostic>& diags);

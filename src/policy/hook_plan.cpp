@@ -17,12 +17,6 @@ constexpr const char* kArchPrefix = "__arm64_";
 constexpr const char* kArchPrefix = "";
 #endif
 
-std::string where(const policy::SourcePos& pos, const std::string& path) {
-    std::string out = pos.file;
-    if (pos.line) out += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
-    return out + ": " + path;
-}
-
 // How a policy argument type is captured on a syscall hook, where every
 // argument is a register value or a pointer into user memory.
 bool syscall_arg_kind(policy::ArgType t, model::ArgKind& out) {
@@ -53,7 +47,7 @@ void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::str
                   const std::string& call, const model::KernelFeatures& features, HookPlan& plan) {
     std::string base = syscall_base_name(call);
     if (base.empty()) {
-        plan.errors.push_back(where(h.pos, path + ".call") + ": '" + call +
+        plan.errors.push_back(format_location(h.pos, path + ".call") + ": '" + call +
                               "' is not a syscall of this architecture (expected sys_NAME)");
         return;
     }
@@ -70,7 +64,7 @@ void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::str
         std::string apath = path + ".args[" + std::to_string(i) + "]";
         model::HookArgSpec as;
         if (!syscall_arg_kind(a.type, as.kind)) {
-            plan.errors.push_back(where(a.pos, apath + ".type") + ": unsupported: type '" +
+            plan.errors.push_back(format_location(a.pos, apath + ".type") + ": unsupported: type '" +
                                   std::string(policy::arg_type_name(a.type)) +
                                   "' on a syscall hook (supported: int, int32, uint32, int64, "
                                   "uint64, size_t, string, char_buf, fd, sockaddr)");
@@ -78,19 +72,19 @@ void plan_syscall(const policy::Policy& p, const policy::Hook& h, const std::str
             continue;
         }
         if (a.index > 5) {
-            plan.errors.push_back(where(a.pos, apath + ".index") + ": syscalls have at most 6 "
+            plan.errors.push_back(format_location(a.pos, apath + ".index") + ": syscalls have at most 6 "
                                   "arguments (index 0-5), got " + std::to_string(a.index));
             ok = false;
             continue;
         }
         if (a.return_copy && !h.return_probe) {
-            plan.errors.push_back(where(a.pos, apath + ".returnCopy") +
+            plan.errors.push_back(format_location(a.pos, apath + ".returnCopy") +
                                   ": returnCopy needs `return: true` on the hook");
             ok = false;
             continue;
         }
         if (!a.resolve.empty()) {
-            plan.errors.push_back(where(a.pos, apath + ".resolve") +
+            plan.errors.push_back(format_location(a.pos, apath + ".resolve") +
                                   ": unsupported: resolve on a syscall argument");
             ok = false;
             continue;
@@ -134,12 +128,12 @@ std::string syscall_symbol(const std::string& base) {
 HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features) {
     HookPlan plan;
     if (p.loader) {
-        plan.errors.push_back(where(p.pos, "spec.loader") +
+        plan.errors.push_back(format_location(p.pos, "spec.loader") +
                               ": unsupported: loader events (process_loader) are not implemented yet");
         return plan;
     }
     if (p.hooks.empty()) {
-        plan.errors.push_back(where(p.pos, "spec") + ": the policy has no hooks Vigil can attach");
+        plan.errors.push_back(format_location(p.pos, "spec") + ": the policy has no hooks Vigil can attach");
         return plan;
     }
     const std::string section =
@@ -148,43 +142,43 @@ HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& featur
         const policy::Hook& h = p.hooks[i];
         std::string path = "spec." + section + "[" + std::to_string(i) + "]";
         if (h.kind != policy::HookKind::Kprobe) {
-            plan.errors.push_back(where(h.pos, path) + ": unsupported: " + section +
+            plan.errors.push_back(format_location(h.pos, path) + ": unsupported: " + section +
                                   " hooks are not implemented yet (only kprobes with "
                                   "`syscall: true`)");
             continue;
         }
         if (!h.data.empty()) {
-            plan.errors.push_back(where(h.pos, path + ".data") + ": unsupported: data arguments");
+            plan.errors.push_back(format_location(h.pos, path + ".data") + ": unsupported: data arguments");
             continue;
         }
         if (!h.syscall) {
             if (!features.kprobe && !features.fentry) {
                 plan.errors.push_back(
-                    where(h.pos, path + ".call") + ": '" + h.call +
+                    format_location(h.pos, path + ".call") + ": '" + h.call +
                     "' is a kernel function: it needs kprobes or fentry, and this kernel has "
                     "neither (kprobes: CONFIG_KPROBES is off; fentry: trampolines refused)");
             } else {
-                plan.errors.push_back(where(h.pos, path + ".call") +
+                plan.errors.push_back(format_location(h.pos, path + ".call") +
                                       ": unsupported: kprobes on kernel functions are not "
                                       "implemented yet (only `syscall: true` calls)");
             }
             continue;
         }
         if (!features.tracepoint) {
-            plan.errors.push_back(where(h.pos, path) + ": syscall hooks need the syscall "
+            plan.errors.push_back(format_location(h.pos, path) + ": syscall hooks need the syscall "
                                   "tracepoints, which this kernel does not offer");
             continue;
         }
         if (h.call.rfind("list:", 0) == 0) {
             const policy::ListSpec* list = p.find_list(h.call.substr(5));
             if (!list) {
-                plan.errors.push_back(where(h.pos, path + ".call") + ": no list named '" +
+                plan.errors.push_back(format_location(h.pos, path + ".call") + ": no list named '" +
                                       h.call.substr(5) + "' in spec.lists");
                 continue;
             }
             if (list->type == policy::ListType::GeneratedSyscalls ||
                 list->type == policy::ListType::GeneratedFtrace) {
-                plan.errors.push_back(where(list->pos, "spec.lists[" + list->name + "].type") +
+                plan.errors.push_back(format_location(list->pos, "spec.lists[" + list->name + "].type") +
                                       ": unsupported: generated lists (" +
                                       (list->type == policy::ListType::GeneratedSyscalls ? "generated_syscalls"
                                                                                       : "generated_ftrace") +

@@ -1,5 +1,6 @@
 #include "policy/selector_compile.h"
 
+#include "policy/diagnostic.h"
 #include "policy/names.h"
 
 namespace vigil::policy {
@@ -7,12 +8,6 @@ namespace vigil::policy {
 namespace {
 
 using policy::Operator;
-
-std::string at(const policy::SourcePos& pos, const std::string& path) {
-    std::string out = pos.file;
-    if (pos.line) out += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
-    return out + ": " + path;
-}
 
 bool is_string_type(policy::ArgType t) {
     return t == policy::ArgType::String || t == policy::ArgType::CharBuf || t == policy::ArgType::Fd;
@@ -30,7 +25,7 @@ struct Ctx {
     const model::KernelFeatures& features;
     bool ok = true;
     void fail(const policy::SourcePos& pos, const std::string& path, const std::string& msg) {
-        errors.push_back(at(pos, path) + ": " + msg);
+        errors.push_back(format_location(pos, path) + ": " + msg);
         ok = false;
     }
 };
