@@ -85,13 +85,8 @@ struct {
 
 /*
  * vigil_hook_stats: per-CPU counters per hook, index
- * hook_id * VIGIL_HOOK_STAT_SLOTS + slot.
+ * hook_id * VIGIL_HOOK_STAT_SLOTS + slot (slots in abi.h).
  */
-#define VIGIL_HOOK_STAT_CALLS 0
-#define VIGIL_HOOK_STAT_POSTED 1
-#define VIGIL_HOOK_STAT_ENFORCED 2  /* Sigkill/Signal taken */
-#define VIGIL_HOOK_STAT_MONITORED 3 /* Sigkill/Signal due, not taken (monitor mode) */
-#define VIGIL_HOOK_STAT_SLOTS 4
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VIGIL_HOOK_MAX * VIGIL_HOOK_STAT_SLOTS);

@@ -79,8 +79,8 @@ Status BaseSensor::attach_syscall_hook(const SyscallHookSpec& spec) {
     {
         int ncpu = libbpf_num_possible_cpus();
         std::vector<std::uint64_t> zeros(ncpu > 0 ? static_cast<std::size_t>(ncpu) : 1, 0);
-        for (__u32 slot = 0; slot < 4; ++slot) {
-            __u32 k = spec.hook_id * 4 + slot;
+        for (__u32 slot = 0; slot < VIGIL_HOOK_STAT_SLOTS; ++slot) {
+            __u32 k = spec.hook_id * VIGIL_HOOK_STAT_SLOTS + slot;
             bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_hook_stats), &k, zeros.data(), BPF_ANY);
         }
     }
@@ -186,8 +186,9 @@ HookCounters BaseSensor::hook_counters(std::uint32_t hook_id) const {
     std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(ncpu));
     int fd = bpf_map__fd(skel_->maps.vigil_hook_stats);
     std::uint64_t* out[] = {&c.calls, &c.posted, &c.enforced, &c.monitored};
-    for (__u32 slot = 0; slot < 4; ++slot) {
-        __u32 key = hook_id * 4 + slot;
+    static_assert(VIGIL_HOOK_STAT_SLOTS == 4, "HookCounters has one field per slot");
+    for (__u32 slot = 0; slot < VIGIL_HOOK_STAT_SLOTS; ++slot) {
+        __u32 key = hook_id * VIGIL_HOOK_STAT_SLOTS + slot;
         if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
         std::uint64_t sum = 0;
         for (auto v : per_cpu) sum += v;

@@ -208,6 +208,13 @@ struct vigil_dispatch {
 	__u32 hooks[VIGIL_DISPATCH_MAX];
 };
 
+/* Per-hook counter slots of map vigil_hook_stats (hook_id * SLOTS + slot). */
+#define VIGIL_HOOK_STAT_CALLS 0
+#define VIGIL_HOOK_STAT_POSTED 1
+#define VIGIL_HOOK_STAT_ENFORCED 2  /* Sigkill/Signal taken */
+#define VIGIL_HOOK_STAT_MONITORED 3 /* Sigkill/Signal due, not taken (monitor mode) */
+#define VIGIL_HOOK_STAT_SLOTS 4
+
 /* vigil_hook_arg_config.flags */
 #define VIGIL_ARG_CFG_RETURN_COPY 0x01 /* read the buffer at return, length = return value */
 
