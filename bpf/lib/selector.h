@@ -175,6 +175,12 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 	case VIGIL_ARG_USTRING:
 	case VIGIL_ARG_UBUF:
 	case VIGIL_ARG_FD:
+	case VIGIL_ARG_KSTRING:
+	case VIGIL_ARG_KBUF:
+	case VIGIL_ARG_FILE:
+	case VIGIL_ARG_PATH:
+	case VIGIL_ARG_DENTRY:
+	case VIGIL_ARG_BINPRM:
 		if (f->op == VIGIL_OP_GT || f->op == VIGIL_OP_LT || f->op == VIGIL_OP_MASK)
 			return 0;
 		hit = sel__str_in_set(heap, f->set_id, a->data.off, a->data.len, f->op);

@@ -106,7 +106,7 @@ void Pipeline::on_hook(const model::HookEvent& ev) {
         stub.exec_id = process::make_exec_id(mapper_.options().node_name, ev.key.ktime, ev.key.pid);
     }
     publish(std::make_shared<tetragon::GetEventsResponse>(
-        exporter::kprobe_event(mapper_, proc, parent, *info, ev)));
+        exporter::hook_event(mapper_, proc, parent, *info, ev)));
 }
 
 void Pipeline::add_procfs(std::vector<model::Process> procs) {

@@ -1,5 +1,7 @@
 #include "agent/policy_manager.h"
 
+#include "policy/tracepoint_format.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -63,7 +65,7 @@ Status PolicyManager::attach(const std::string& policy_name, std::vector<policy:
         }
         h.spec.hook_id = *id;
         h.spec.selectors.monitor = out.monitor;
-        if (auto st = sensor_.attach_syscall_hook(h.spec); !st) {
+        if (auto st = sensor_.attach_hook(h.spec); !st) {
             hooks_.remove(*id);
             detach(out);
             return make_error("policy " + policy_name + ": " + st.error());
@@ -85,7 +87,7 @@ void PolicyManager::detach(Loaded& l) {
 
 void PolicyManager::enable(const policy::Policy& p, Loaded& l) {
     l.error.clear();
-    auto plan = policy::plan_hooks(p, features_);
+    auto plan = policy::plan_hooks(p, features_, policy::tracefs_format_lookup());
     if (!plan.ok()) {
         l.error = join_lines(plan.errors);
         return;

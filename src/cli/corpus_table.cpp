@@ -6,11 +6,28 @@
 #include <sstream>
 
 #include "cli/kernel_features.h"
+#include "policy/tracepoint_format.h"
+
+#include <sys/mount.h>
+#include <unistd.h>
 #include "policy/hook_plan.h"
 #include "policy/policy.h"
 
 namespace vigil::cli {
 namespace {
+
+// Tracepoint policies plan against this machine's tracefs; it is mounted
+// here when nobody has (vigild does the same at start), so the table does
+// not depend on whether vigild ran before.
+const policy::TracepointFormatLookup& tracepoint_formats() {
+    static const policy::TracepointFormatLookup lookup = [] {
+        if (::access("/sys/kernel/tracing/events", F_OK) != 0) {
+            ::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr);
+        }
+        return policy::tracefs_format_lookup();
+    }();
+    return lookup;
+}
 
 namespace fs = std::filesystem;
 
@@ -63,7 +80,7 @@ CorpusRow row_for(const fs::path& path, const std::string& rel,
     if (!row.valid) return row;
     row.loads = true;
     for (const auto& p : r.policies) {
-        policy::HookPlan plan = policy::plan_hooks(p, features);
+        policy::HookPlan plan = policy::plan_hooks(p, features, tracepoint_formats());
         if (!plan.ok()) {
             row.loads = false;
             row.hooks = 0;

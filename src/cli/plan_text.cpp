@@ -88,6 +88,17 @@ std::string arg_kind_name(model::ArgKind kind) {
         case model::ArgKind::kUserBuffer: return "user_buffer";
         case model::ArgKind::kFd: return "fd";
         case model::ArgKind::kSockaddr: return "sockaddr";
+        case model::ArgKind::kKernelString: return "kernel_string";
+        case model::ArgKind::kKernelBuffer: return "kernel_buffer";
+        case model::ArgKind::kFile: return "file";
+        case model::ArgKind::kPath: return "path";
+        case model::ArgKind::kDentry: return "dentry";
+        case model::ArgKind::kBinprm: return "linux_binprm";
+        case model::ArgKind::kSock: return "sock";
+        case model::ArgKind::kSkb: return "skb";
+        case model::ArgKind::kCred: return "cred";
+        case model::ArgKind::kCaps: return "caps";
+        case model::ArgKind::kIovec: return "iovec";
     }
     return "kind(" + std::to_string(static_cast<int>(kind)) + ")";
 }
@@ -119,17 +130,25 @@ std::string action_kind_name(model::ActionKind kind) {
         case model::ActionKind::kNoPost: return "NoPost";
         case model::ActionKind::kSigkill: return "Sigkill";
         case model::ActionKind::kSignal: return "Signal";
+        case model::ActionKind::kOverride: return "Override";
     }
     return "action(" + std::to_string(static_cast<int>(kind)) + ")";
 }
 
 std::string explain_hook(const policy::PlannedHook& hook, int indent) {
-    const model::SyscallHookSpec& s = hook.spec;
+    const model::HookSpec& s = hook.spec;
     const model::HookInfo& info = hook.info;
     const std::string pad(static_cast<std::size_t>(indent), ' ');
     std::ostringstream o;
-    o << pad << "syscall: " << s.syscall << '\n';
-    o << pad << "function: " << info.function_name << '\n';
+    o << pad << "attach: " << model::attach_method_name(s.method) << '\n';
+    if (!s.syscall.empty()) o << pad << "syscall: " << s.syscall << '\n';
+    if (s.method == model::AttachMethod::kUprobe) {
+        o << pad << "binary: " << s.binary << '\n';
+        o << pad << "symbol: " << (s.target.empty() ? "offset " + std::to_string(s.offset) : s.target) << '\n';
+    } else if (s.target != info.function_name) {
+        o << pad << "target: " << s.target << '\n';
+    }
+    if (!info.function_name.empty()) o << pad << "function: " << info.function_name << '\n';
     o << pad << "return: " << yes_no(s.at_return);
     if (s.at_return) o << " (type " << info.return_type << ')';
     o << '\n';
@@ -186,6 +205,9 @@ std::string explain_hook(const policy::PlannedHook& hook, int indent) {
         for (const auto& a : cs.actions) {
             std::string t = action_kind_name(a.kind);
             if (a.kind == model::ActionKind::kSignal) t += "(" + std::to_string(a.arg) + ")";
+            if (a.kind == model::ActionKind::kOverride) {
+                t += "(" + std::to_string(static_cast<std::int32_t>(a.arg)) + ")";
+            }
             acts.push_back(t);
         }
         o << pad << "    actions: " << (acts.empty() ? "Post (default)" : join(acts, ", "))

@@ -1,5 +1,7 @@
 #include "cli/policy_offline.h"
 
+#include "policy/tracepoint_format.h"
+
 #include <ostream>
 
 #include "cli/kernel_features.h"
@@ -50,7 +52,7 @@ bool validate_file(const std::string& path, const ValidateOptions& options, std:
     }
     std::size_t hooks = 0, plan_errors = 0;
     for (const auto& p : r.policies) {
-        policy::HookPlan plan = policy::plan_hooks(p, options.target.features);
+        policy::HookPlan plan = policy::plan_hooks(p, options.target.features, policy::tracefs_format_lookup());
         for (const auto& e : plan.errors) out << e << '\n';
         plan_errors += plan.errors.size();
         hooks += plan.hooks.size();
@@ -77,7 +79,7 @@ int explain_file(const std::string& path, const PlanTarget& target, std::ostream
         << ")\n";
     bool all_planned = true;
     for (std::size_t i = 0; i < r.policies.size(); ++i) {
-        policy::HookPlan plan = policy::plan_hooks(r.policies[i], target.features);
+        policy::HookPlan plan = policy::plan_hooks(r.policies[i], target.features, policy::tracefs_format_lookup());
         all_planned = all_planned && plan.ok();
         if (i) out << '\n';
         out << explain_policy(r.policies[i], plan);

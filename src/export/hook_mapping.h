@@ -1,5 +1,6 @@
-// Hook events (model::HookEvent) -> Tetragon's ProcessKprobe, with the
-// argument shapes Tetragon uses for each policy argument type.
+// Hook events (model::HookEvent) -> Tetragon's ProcessKprobe, ProcessTracepoint,
+// ProcessUprobe or ProcessLsm (by HookInfo::kind), with the argument shapes
+// Tetragon uses for each policy argument type.
 #pragma once
 
 #include <string>
@@ -14,9 +15,9 @@ namespace vigil::exporter {
 using HookArgInfo = model::HookArgInfo;
 using HookInfo = model::HookInfo;
 
-tetragon::GetEventsResponse kprobe_event(const ProtoMapper& mapper, const ProcessRef& proc,
-                                         const ProcessRef& parent, const HookInfo& info,
-                                         const model::HookEvent& ev);
+tetragon::GetEventsResponse hook_event(const ProtoMapper& mapper, const ProcessRef& proc,
+                                       const ProcessRef& parent, const HookInfo& info,
+                                       const model::HookEvent& ev);
 
 // One captured argument as Tetragon shows a value of `type`.
 tetragon::KprobeArgument to_kprobe_argument(const model::HookArgValue& v, const HookArgInfo& info);

@@ -1,5 +1,7 @@
 #include "ingest/decoder.h"
 
+#include "ingest/hook_args.h"
+
 #include <cstring>
 #include <string>
 
@@ -215,6 +217,7 @@ std::optional<Record> Decoder::decode(const std::uint8_t* data, std::size_t size
                 if (a.data.len > 0) {
                     v.bytes.assign(reinterpret_cast<const char*>(data + a.data.off), a.data.len);
                 }
+                if (!v.error) decode_struct_arg(v);
                 ev.args.push_back(std::move(v));
             }
             decoded_.fetch_add(1, std::memory_order_relaxed);

@@ -49,11 +49,11 @@ struct BinaryFilter {
     int set = -1;
 };
 
-enum class ActionKind : std::uint8_t { kPost = 0, kNoPost, kSigkill, kSignal };
+enum class ActionKind : std::uint8_t { kPost = 0, kNoPost, kSigkill, kSignal, kOverride };
 
 struct SelAction {
     ActionKind kind = ActionKind::kPost;
-    std::uint32_t arg = 0;  // kSignal: the signal number
+    std::uint32_t arg = 0;  // kSignal: the signal number; kOverride: the error (int32 bits)
 };
 
 struct CompiledSelector {

@@ -1,10 +1,10 @@
 // The compiler from a parsed TracingPolicy to the kernel plan: the hooks this
 // kernel and this Vigil can attach, with their capture plans and compiled
 // selectors. Pure (no libbpf): probe/ writes the plan into the BPF maps.
-// Today: `syscall: true` kprobes, through the syscall tracepoints.
-// Everything else gets an error naming the policy location and the missing
-// piece (a kernel feature, or a Vigil feature not built yet), so a policy
-// loads whole or not at all.
+// Each hook gets the best attach method the kernel offers (docs/policy.md,
+// "Attach methods"); what cannot be attached gets an error naming the policy
+// location and the missing piece (a kernel feature, or a Vigil feature not
+// built yet), so a policy loads whole or not at all.
 #pragma once
 
 #include <string>
@@ -13,11 +13,12 @@
 #include "model/features.h"
 #include "model/hook.h"
 #include "policy/model.h"
+#include "policy/tracepoint_format.h"
 
 namespace vigil::policy {
 
 struct PlannedHook {
-    model::SyscallHookSpec spec;  // hook_id filled in when attached
+    model::HookSpec spec;  // hook_id filled in when attached
     model::HookInfo info;
 };
 
@@ -28,7 +29,10 @@ struct HookPlan {
     bool ok() const { return errors.empty(); }
 };
 
-HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features);
+// `formats` reads tracepoint field lists (probe::read_tracepoint_format on a
+// live system); without it, tracepoint hooks get an error.
+HookPlan plan_hooks(const policy::Policy& p, const model::KernelFeatures& features,
+                    const TracepointFormatLookup& formats = {});
 
 // "sys_write", "__x64_sys_write", "write" -> "write"; "" when `call` names
 // another architecture's syscall.

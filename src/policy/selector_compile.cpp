@@ -9,8 +9,16 @@ namespace {
 
 using policy::Operator;
 
+// Types whose captured data is a string selectors compare: strings, buffers and paths.
 bool is_string_type(policy::ArgType t) {
-    return t == policy::ArgType::String || t == policy::ArgType::CharBuf || t == policy::ArgType::Fd;
+    switch (t) {
+        case policy::ArgType::String: case policy::ArgType::CharBuf: case policy::ArgType::Fd:
+        case policy::ArgType::File: case policy::ArgType::Path: case policy::ArgType::Dentry:
+        case policy::ArgType::LinuxBinprm: case policy::ArgType::DataLoc:
+            return true;
+        default:
+            return false;
+    }
 }
 
 int add_set(model::HookSelectors& out, model::StringSetKind kind, const std::vector<std::string>& v) {
@@ -23,6 +31,7 @@ struct Ctx {
     model::HookSelectors& out;
     std::vector<std::string>& errors;
     const model::KernelFeatures& features;
+    const OverrideSupport& override_support;
     bool ok = true;
     void fail(const policy::SourcePos& pos, const std::string& path, const std::string& msg) {
         errors.push_back(format_location(pos, path) + ": " + msg);
@@ -38,6 +47,15 @@ void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, mod
     }
     f.pos = static_cast<std::uint8_t>(m.position);
     const policy::ArgType t = m.arg_type;
+    switch (t) {
+        case policy::ArgType::Sock: case policy::ArgType::Skb: case policy::ArgType::Cred:
+        case policy::ArgType::CharIovec: case policy::ArgType::Socket:
+            c.fail(m.pos, path, "unsupported: matchArgs on a " + std::string(policy::arg_type_name(t)) +
+                                    " argument is not evaluated in the kernel yet");
+            return;
+        default:
+            break;
+    }
     if (t == policy::ArgType::Sockaddr) {
         switch (m.op) {
             case Operator::SAddr: case Operator::NotSAddr: {
@@ -161,12 +179,18 @@ void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const s
                 out.arg = a.arg_sig;
                 break;
             case policy::ActionKind::Override:
-                c.fail(a.pos, ap,
-                       "Override needs a hook the kernel lets Vigil override: a kprobe with "
-                       "bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE), fmod_ret on a security_ "
-                       "function, or a BPF LSM hook; this kernel has none of them (kprobes off, "
-                       "trampolines refused, BPF LSM unavailable)");
-                continue;
+                if (!c.override_support.ok) {
+                    c.fail(a.pos, ap, c.override_support.why_not);
+                    continue;
+                }
+                if (!a.has_arg_error || a.arg_error >= 0 || a.arg_error < -4095) {
+                    c.fail(a.pos, ap + ".argError", "Override needs argError, a negative errno "
+                                                    "(-4095..-1), e.g. -1 for EPERM");
+                    continue;
+                }
+                out.kind = model::ActionKind::kOverride;
+                out.arg = static_cast<std::uint32_t>(a.arg_error);
+                break;
             default:
                 c.fail(a.pos, ap, "unsupported: action " + std::string(policy::action_name(a.kind)));
                 continue;
@@ -180,10 +204,11 @@ void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const s
 model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Hook& h,
                                        const std::string& path,
                                        const model::KernelFeatures& features,
+                                       const OverrideSupport& override_support,
                                        std::vector<std::string>& errors) {
     model::HookSelectors out;
     out.monitor = p.parsed_options.policy_mode && *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
-    Ctx c{h, out, errors, features};
+    Ctx c{h, out, errors, features, override_support};
     for (std::size_t i = 0; i < h.selectors.size(); ++i) {
         const policy::Selector& s = h.selectors[i];
         const std::string sp = path + ".selectors[" + std::to_string(i) + "]";

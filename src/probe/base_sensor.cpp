@@ -91,6 +91,7 @@ void BaseSensor::close() {
             if (slot.exit) bpf_link__destroy(slot.exit);
         }
         syscalls_.clear();
+        for (auto& [id, state] : hooks_) detach_generic(state);
         hooks_.clear();
     }
     if (skel_) {

@@ -16,6 +16,7 @@
 #include "model/selector.h"
 
 struct vigil_bpf;
+struct vigil_hooks_bpf;
 struct ring_buffer;
 struct bpf_link;
 
@@ -37,7 +38,7 @@ struct AttachedProgram {
     std::uint32_t link_id = 0;
 };
 
-using SyscallHookSpec = model::SyscallHookSpec;
+using HookSpec = model::HookSpec;
 
 struct HookCounters {
     std::uint64_t calls = 0;      // times the hook ran
@@ -69,9 +70,10 @@ public:
     static constexpr std::uint32_t kMaxHooks = model::kMaxHooks;
     static constexpr std::size_t kMaxHookArgs = model::kMaxHookArgs;
     static constexpr std::uint32_t kMaxArgData = model::kMaxArgData;
-    // Writes the hook's capture plan, then attaches. Errors name the syscall
-    // and the kernel's reason; nothing stays attached after an error.
-    Status attach_syscall_hook(const SyscallHookSpec& spec);
+    // Writes the hook's capture plan and selectors, then attaches it by its
+    // method. Errors name the hook and the kernel's reason; nothing stays
+    // attached after an error.
+    Status attach_hook(const HookSpec& spec);
     // Detaches the hook's links and clears its plan. Unknown ids are ignored.
     void detach_hook(std::uint32_t hook_id);
     HookCounters hook_counters(std::uint32_t hook_id) const;
@@ -91,7 +93,9 @@ private:
     std::vector<AttachedProgram> programs_;
     // What a hook put into the selector maps, so detaching removes exactly it.
     struct HookState {
-        std::string syscall;  // the dispatch slot it sits in
+        std::string syscall;  // syscall tracepoint hooks: the dispatch slot it sits in
+        vigil_hooks_bpf* obj = nullptr;  // other methods: the hook's own program instance
+        std::vector<bpf_link*> links;
         std::vector<std::pair<int, std::vector<std::uint8_t>>> set_keys;  // map fd, key bytes
         std::vector<std::uint32_t> follow_slots;
     };
@@ -111,6 +115,10 @@ private:
     std::map<std::string, SyscallSlot> syscalls_;
     std::vector<bool> slot_used_ = std::vector<bool>(512, false);
     Status write_dispatch(const SyscallSlot& s);
+    Status attach_syscall_tracepoint(const HookSpec& spec, const std::string& what);
+    Status attach_generic(const HookSpec& spec, const std::string& what, HookState& state);
+    void detach_generic(HookState& state);
+    void remove_from_slot(std::uint32_t hook_id, const std::string& syscall);
     void release_slot(const std::string& syscall);
     std::uint32_t next_set_id_ = 1;
     std::vector<bool> follow_slot_used_ = std::vector<bool>(64, false);

@@ -44,6 +44,7 @@ __u32 action_code(model::ActionKind k) {
         case model::ActionKind::kNoPost: return VIGIL_ACT_NOPOST;
         case model::ActionKind::kSigkill: return VIGIL_ACT_SIGKILL;
         case model::ActionKind::kSignal: return VIGIL_ACT_SIGNAL;
+        case model::ActionKind::kOverride: return VIGIL_ACT_OVERRIDE;
     }
     return VIGIL_ACT_POST;
 }

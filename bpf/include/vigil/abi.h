@@ -22,7 +22,7 @@
 #endif
 
 /* Bump when any record layout changes. */
-#define VIGIL_ABI_VERSION 1
+#define VIGIL_ABI_VERSION 2
 
 /* Record types (vigil_event_header.type). */
 enum vigil_event_type {
@@ -190,6 +190,17 @@ enum vigil_arg_type {
 	VIGIL_ARG_UBUF,     /* user buffer; length from another argument or max_data */
 	VIGIL_ARG_FD,       /* file descriptor, resolved to the file's path */
 	VIGIL_ARG_SOCKADDR, /* struct sockaddr in user memory; length from another argument */
+	VIGIL_ARG_KSTRING,  /* NUL-terminated string in kernel memory (user memory if not) */
+	VIGIL_ARG_KBUF,     /* buffer in kernel memory (user memory if not); length as UBUF */
+	VIGIL_ARG_FILE,     /* struct file *: its path */
+	VIGIL_ARG_PATH,     /* struct path *: its path */
+	VIGIL_ARG_DENTRY,   /* struct dentry *: its path inside its file system */
+	VIGIL_ARG_BINPRM,   /* struct linux_binprm *: the path of the file being exec'd */
+	VIGIL_ARG_SOCK,     /* struct sock *: struct vigil_sock_info */
+	VIGIL_ARG_SKB,      /* struct sk_buff *: struct vigil_skb_info */
+	VIGIL_ARG_CRED,     /* struct cred *: struct vigil_cred_info */
+	VIGIL_ARG_CAPS,     /* kernel_cap_t *: the 64-bit mask in value */
+	VIGIL_ARG_IOVEC,    /* struct iovec * in user memory, count from size_index: bytes */
 	VIGIL_ARG_TYPE_COUNT,
 };
 
@@ -218,19 +229,29 @@ struct vigil_dispatch {
 /* vigil_hook_arg_config.flags */
 #define VIGIL_ARG_CFG_RETURN_COPY 0x01 /* read the buffer at return, length = return value */
 
+/* vigil_hook_arg_config.tp_flags: where a tracepoint field's value comes from */
+#define VIGIL_TP_SIGNED 0x01  /* sign-extend the tp_size bytes at tp_off */
+#define VIGIL_TP_DATALOC 0x02 /* __data_loc: u32 at tp_off = length << 16 | offset */
+#define VIGIL_TP_INLINE 0x04  /* an array inside the record: the value is its address */
+
 struct vigil_hook_arg_config {
 	__u8 type;       /* enum vigil_arg_type */
 	__u8 index;      /* 0-based argument position */
 	__u8 size_index; /* 1-based position of the length argument; 0: none */
 	__u8 flags;      /* VIGIL_ARG_CFG_* */
 	__u32 max_data;  /* bytes captured at most (<= VIGIL_ARG_DATA_MAX) */
+	__u16 tp_off;    /* tracepoints: the field's offset in the record */
+	__u8 tp_size;    /* tracepoints: the field's size (1, 2, 4 or 8 for integers) */
+	__u8 tp_flags;   /* VIGIL_TP_* */
+	__u32 pad;
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg_config) == 8, "vigil_hook_arg_config size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_arg_config) == 16, "vigil_hook_arg_config size");
 
 /* vigil_hook_config.flags */
 #define VIGIL_HOOK_CFG_RETURN 0x01  /* emit at the return probe, with the return value */
 #define VIGIL_HOOK_CFG_VALID 0x02   /* the entry describes an attached hook */
 #define VIGIL_HOOK_CFG_MONITOR 0x04 /* policy in monitor mode: count enforcement, do not act */
+#define VIGIL_HOOK_CFG_TRACEPOINT 0x08 /* arguments are tracepoint fields (tp_off/tp_size) */
 
 /* Value of map vigil_hooks (array, key = hook id). */
 struct vigil_hook_config {
@@ -238,9 +259,50 @@ struct vigil_hook_config {
 	__u32 nargs;
 	struct vigil_hook_arg_config args[VIGIL_HOOK_ARGS_MAX];
 	__u32 nselectors; /* 0: every call is posted */
-	__u32 pad;
+	__u32 sel_args;   /* bit i: selectors read argument i (captured before they run) */
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 56, "vigil_hook_config size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 96, "vigil_hook_config size");
+
+/* Fixed-size data of the structured argument types (in the record's variable area). */
+struct vigil_sock_info {
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+	__u8 state;
+	__u8 pad;
+	__u32 mark;
+	__u32 priority;
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u32 pad2;
+	__u64 cookie; /* the socket's address, as Tetragon reports it */
+	__u8 saddr[16]; /* AF_INET: the first 4 bytes */
+	__u8 daddr[16];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sock_info) == 64, "vigil_sock_info size");
+
+struct vigil_skb_info {
+	__u32 hash;
+	__u32 len;
+	__u32 priority;
+	__u32 mark;
+	__u16 family; /* 2 or 10 from the IP header's version; 0 if not IP */
+	__u8 proto;   /* IP protocol */
+	__u8 pad;
+	__u16 sport;  /* host order; TCP and UDP */
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_skb_info) == 56, "vigil_skb_info size");
+
+struct vigil_cred_info {
+	__u32 uid, gid, suid, sgid, euid, egid, fsuid, fsgid;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_inheritable;
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_cred_info) == 56, "vigil_cred_info size");
 
 /*
  * In-kernel selectors (TracingPolicy `selectors`), evaluated after the
@@ -319,6 +381,7 @@ enum vigil_action_kind {
 	VIGIL_ACT_NOPOST,
 	VIGIL_ACT_SIGKILL,
 	VIGIL_ACT_SIGNAL,
+	VIGIL_ACT_OVERRIDE, /* arg: the error returned instead (negative errno, as __s32) */
 };
 
 struct vigil_action {

@@ -214,6 +214,60 @@ struct linux_binprm {
 	const char *filename;
 };
 
+/* x86-64 register frame: kprobe/uprobe context, and the syscall wrapper's argument. */
+struct pt_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
+	unsigned long orig_ax, ip, cs, flags, sp, ss;
+};
+
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+};
+
+struct sock_common {
+	union {
+		struct {
+			__be32 skc_daddr;
+			__be32 skc_rcv_saddr;
+		};
+	};
+	union {
+		struct {
+			__be16 skc_dport;
+			__u16 skc_num;
+		};
+	};
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	__u32 sk_mark;
+	__u32 sk_priority;
+	__u16 sk_type;
+	__u16 sk_protocol;
+};
+
+struct sk_buff {
+	unsigned int len;
+	__u32 hash;
+	__u32 priority;
+	__u32 mark;
+	unsigned char *head;
+	__u16 transport_header;
+	__u16 network_header;
+};
+
+struct iovec {
+	void *iov_base;
+	__u64 iov_len;
+};
+
 #pragma clang attribute pop
 
 #endif /* VIGIL_VMLINUX_H */

@@ -18,6 +18,7 @@ TEST(PlanText, QuoteBytesEscapesWhatIsNotPrintable) {
 policy::PlannedHook openat_hook() {
     policy::PlannedHook h;
     h.spec.syscall = "openat";
+    h.spec.target = "__x64_sys_openat";
     h.spec.args.push_back({model::ArgKind::kUserString, 1, 0, false, 4096});
     h.spec.args.push_back({model::ArgKind::kUserBuffer, 2, 4, true, 512});
     h.info.function_name = "__x64_sys_openat";
@@ -27,6 +28,7 @@ policy::PlannedHook openat_hook() {
 
 TEST(PlanText, HookWithoutSelectorsPostsEveryCall) {
     EXPECT_EQ(explain_hook(openat_hook(), 0),
+              "attach: syscall tracepoint\n"
               "syscall: openat\n"
               "function: __x64_sys_openat\n"
               "return: no\n"

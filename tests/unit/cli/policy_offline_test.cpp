@@ -263,6 +263,7 @@ TEST_F(PolicyOffline, ExplainPrintsThePlanOfEachPolicy) {
               "  mode: enforce\n"
               "  hooks: 1\n"
               "  hook 0:\n"
+              "    attach: syscall tracepoint\n"
               "    syscall: connect\n"
               "    function: __x64_sys_connect\n"
               "    return: yes (type int)\n"

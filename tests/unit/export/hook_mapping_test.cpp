@@ -85,7 +85,7 @@ TEST(HookMapping, KprobeEventCarriesPolicyMetadataAndReturn) {
     ev.has_return = true;
     ev.ret = -13;
     ev.args = {value(1, "/dev/null"), value(0, "hi"), value(2)};
-    auto out = kprobe_event(mapper, {&p, 1}, {nullptr, 0}, info, ev);
+    auto out = hook_event(mapper, {&p, 1}, {nullptr, 0}, info, ev);
     ASSERT_TRUE(out.has_process_kprobe());
     const auto& k = out.process_kprobe();
     EXPECT_EQ(k.process().binary(), "/bin/cat");
