@@ -577,12 +577,11 @@ static __always_inline void hook__tp_fields(struct vigil_heap *heap, __u64 ctx)
 
 /*
  * One call of hook hook_id, its arguments in heap->raw (or, for tracepoint
- * hooks, read from the record at tp_ctx). Global: verified once per
+ * hooks, read from the record at heap->tp_ctx). Global: verified once per
  * program, whatever the number of hooks it dispatches to.
  * Returns the error an Override action asks the program to return, or 0.
  */
-__noinline int hook__run(struct vigil_heap *heap, __u32 hook_id, __s64 ret, __u32 mode,
-			 __u64 tp_ctx)
+__noinline int hook__run(struct vigil_heap *heap, __u32 hook_id, __s64 ret, __u32 mode)
 {
 	struct vigil_ret_key key = {bpf_get_current_pid_tgid(), hook_id, 0};
 	struct vigil_ret_args *saved;
@@ -603,7 +602,7 @@ __noinline int hook__run(struct vigil_heap *heap, __u32 hook_id, __s64 ret, __u3
 	}
 	hook__count(hook_id, VIGIL_HOOK_STAT_CALLS);
 	if (heap->cfg.flags & VIGIL_HOOK_CFG_TRACEPOINT)
-		hook__tp_fields(heap, tp_ctx);
+		hook__tp_fields(heap, heap->tp_ctx);
 	if (mode == HOOK_AT_ENTRY && (heap->cfg.flags & VIGIL_HOOK_CFG_RETURN)) {
 		struct vigil_ret_args s = {};
 

@@ -58,6 +58,7 @@ struct vigil_heap {
 	__u32 off;      /* hook records: next free byte of rec, also kept in memory */
 	__u64 args[6];  /* hook records: the syscall arguments the hook captures from */
 	__u64 raw[6];   /* the syscall's arguments as read at entry, shared by its hooks */
+	__u64 tp_ctx;   /* tracepoint hooks: the record's address, as a number (see vigil_tracepoint) */
 	struct vigil_hook_config cfg; /* hook records: copy of the hook's config */
 	struct vigil_str_key skey;    /* selectors: exact-string lookups */
 	struct vigil_lpm_key lkey;    /* selectors: prefix/postfix lookups */

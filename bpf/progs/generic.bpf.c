@@ -24,6 +24,11 @@ const volatile __u32 vigil_hook_id = 0;      /* this instance's hook */
 const volatile __u32 vigil_use_cookie = 0;   /* kprobe.multi: the id is the attach cookie */
 const volatile __u32 vigil_syscall_regs = 0; /* kprobe on a syscall wrapper */
 
+static __always_inline __u32 gen__id(void *ctx)
+{
+	return vigil_use_cookie ? (__u32)bpf_get_attach_cookie(ctx) : vigil_hook_id;
+}
+
 static __always_inline void gen__regs(struct pt_regs *ctx, __u64 *raw)
 {
 	raw[0] = BPF_CORE_READ(ctx, di);
@@ -59,7 +64,7 @@ static __always_inline int gen__kprobe(struct pt_regs *ctx, __u32 hook_id)
 		gen__syscall_regs(ctx, heap->raw);
 	else
 		gen__regs(ctx, heap->raw);
-	hook__run(heap, hook_id, 0, HOOK_AT_ENTRY, 0);
+	hook__run(heap, hook_id, 0, HOOK_AT_ENTRY);
 	return 0;
 }
 
@@ -72,20 +77,20 @@ static __always_inline int gen__kretprobe(struct pt_regs *ctx, __u32 hook_id)
 	heap = hook__heap();
 	if (!heap)
 		return 0;
-	hook__run(heap, hook_id, (__s64)BPF_CORE_READ(ctx, ax), HOOK_AT_EXIT, 0);
+	hook__run(heap, hook_id, (__s64)BPF_CORE_READ(ctx, ax), HOOK_AT_EXIT);
 	return 0;
 }
 
 SEC("kprobe")
 int vigil_kprobe(struct pt_regs *ctx)
 {
-	return gen__kprobe(ctx, vigil_hook_id);
+	return gen__kprobe(ctx, gen__id(ctx));
 }
 
 SEC("kretprobe")
 int vigil_kretprobe(struct pt_regs *ctx)
 {
-	return gen__kretprobe(ctx, vigil_hook_id);
+	return gen__kretprobe(ctx, gen__id(ctx));
 }
 
 SEC("kprobe.multi")
@@ -103,13 +108,13 @@ int vigil_kretprobe_multi(struct pt_regs *ctx)
 SEC("uprobe")
 int vigil_uprobe(struct pt_regs *ctx)
 {
-	return gen__kprobe(ctx, vigil_hook_id);
+	return gen__kprobe(ctx, gen__id(ctx));
 }
 
 SEC("uretprobe")
 int vigil_uretprobe(struct pt_regs *ctx)
 {
-	return gen__kretprobe(ctx, vigil_hook_id);
+	return gen__kretprobe(ctx, gen__id(ctx));
 }
 
 /* Trampoline programs: arguments from the trampoline's saved copy. */
@@ -132,7 +137,7 @@ static __always_inline int gen__trampoline(__u64 *ctx, __u32 mode, int with_ret)
 	}
 	if (with_ret)
 		bpf_get_func_ret(ctx, &ret);
-	return hook__run(heap, vigil_hook_id, (__s64)ret, mode, 0);
+	return hook__run(heap, vigil_hook_id, (__s64)ret, mode);
 }
 
 SEC("fentry")
@@ -149,12 +154,21 @@ int vigil_fexit(__u64 *ctx)
 	return 0;
 }
 
-/* Errors an Override may return: -4095..-1, as the kernel's IS_ERR_VALUE. */
+/*
+ * Errors an Override may return: -4095..-1, as the kernel's IS_ERR_VALUE.
+ * The bounds are checked on the sign-extended 64-bit value, behind an asm
+ * barrier so clang returns that register and not an unchecked copy (6.12
+ * checks LSM return values: "R0 has unknown scalar value should have been
+ * in [-4095, 0]").
+ */
 static __always_inline int gen__errno(int err)
 {
-	if (err < -4095 || err > 0)
+	__s64 e = err;
+
+	asm volatile("" : "+r"(e));
+	if (e < -4095 || e > 0)
 		return 0;
-	return err;
+	return e;
 }
 
 /* fmod_ret on a security_ (or error-injectable) function: non-zero skips it. */
@@ -181,7 +195,13 @@ int vigil_tracepoint(void *ctx)
 	heap = hook__heap();
 	if (!heap)
 		return 0;
-	hook__run(heap, vigil_hook_id, 0, HOOK_AT_ONCE, (__u64)ctx);
+	/*
+	 * A global function takes no ctx pointer (6.18: "R5 is not a scalar"),
+	 * so the record's address travels through the heap as a number; the
+	 * fields are read with bpf_probe_read_kernel, not direct ctx access.
+	 */
+	heap->tp_ctx = (__u64)ctx;
+	hook__run(heap, gen__id(ctx), 0, HOOK_AT_ONCE);
 	return 0;
 }
 
@@ -201,6 +221,6 @@ int vigil_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 	if (!heap)
 		return 0;
 	bpf_probe_read_kernel(heap->raw, sizeof(heap->raw), ctx);
-	hook__run(heap, vigil_hook_id, 0, HOOK_AT_ONCE, 0);
+	hook__run(heap, vigil_hook_id, 0, HOOK_AT_ONCE);
 	return 0;
 }

@@ -58,7 +58,7 @@ int vigil_sys_enter(struct vigil_sys_enter_ctx *ctx)
 	for (i = 0; i < VIGIL_DISPATCH_MAX; i++) {
 		if (i >= d->n)
 			break;
-		hook__run(heap, d->hooks[i], 0, HOOK_AT_ENTRY, 0);
+		hook__run(heap, d->hooks[i], 0, HOOK_AT_ENTRY);
 	}
 	return 0;
 }
@@ -82,7 +82,7 @@ int vigil_sys_exit(struct vigil_sys_exit_ctx *ctx)
 	for (i = 0; i < VIGIL_DISPATCH_MAX; i++) {
 		if (i >= d->n)
 			break;
-		hook__run(heap, d->hooks[i], ret, HOOK_AT_EXIT, 0);
+		hook__run(heap, d->hooks[i], ret, HOOK_AT_EXIT);
 	}
 	return 0;
 }

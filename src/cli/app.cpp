@@ -106,6 +106,16 @@ int run_status(const GlobalFlags& global) {
     } else {
         std::cerr << "vigil status: " << version.error() << '\n';
     }
+    // The agent's kernel feature probe: what decides each hook's attach method.
+    if (auto info = client.info(); info.ok()) {
+        std::string present, absent;
+        for (const auto& p : info->probes()) {
+            std::string& list = p.enabled().value() ? present : absent;
+            list += (list.empty() ? "" : ", ") + p.name();
+        }
+        std::cout << "Kernel features: " << (present.empty() ? "(none)" : present) << '\n';
+        if (!absent.empty()) std::cout << "Kernel lacks: " << absent << '\n';
+    }
     if (!running) {
         std::cerr << "vigil status: vigild at " << client.address() << " is not running normally\n";
         return kExitFailure;

@@ -214,6 +214,10 @@ tetragon::KprobeArgument to_kprobe_argument(const model::HookArgValue& v, const 
         a.set_cap_permitted_arg(hex(v.value));
     } else if (t == "cap_effective") {
         a.set_cap_effective_arg(hex(v.value));
+    } else if (t == "syscall64") {
+        // Tetragon's encoding: bit 31 marks a 32-bit (i386) syscall number.
+        a.mutable_syscall_id()->set_id(static_cast<std::uint32_t>(v.value & 0x7fffffffu));
+        a.mutable_syscall_id()->set_abi((v.value & 0x80000000u) ? "i386" : "x64");
     } else if (t == "char_iovec") {
         a.set_bytes_arg(v.bytes);
     } else if (t == "char_buf") {

@@ -37,7 +37,7 @@ bool integer_kind(ArgType t, ArgKind& out) {
             out = ArgKind::kU32; return true;
         case ArgType::Int64:
             out = ArgKind::kS64; return true;
-        case ArgType::Uint64: case ArgType::SizeT:
+        case ArgType::Uint64: case ArgType::SizeT: case ArgType::Syscall64:
             out = ArgKind::kU64; return true;
         default:
             return false;
@@ -65,12 +65,13 @@ bool kernel_object_kind(ArgType t, ArgKind& out) {
 const char* supported_types(ArgContext ctx) {
     switch (ctx) {
         case ArgContext::kSyscall:
-            return "int, int32, uint32, int64, uint64, size_t, string, char_buf, char_iovec, fd, sockaddr";
+            return "int, int32, uint32, int64, uint64, size_t, syscall64, string, char_buf, char_iovec, fd, "
+                   "sockaddr";
         case ArgContext::kUser:
-            return "int, int32, uint32, int64, uint64, size_t, string, char_buf";
+            return "int, int32, uint32, int64, uint64, size_t, syscall64, string, char_buf";
         case ArgContext::kKernel:
         case ArgContext::kTracepoint:
-            return "int, int32, uint32, int64, uint64, size_t, string, char_buf, fd, file, path, "
+            return "int, int32, uint32, int64, uint64, size_t, syscall64, string, char_buf, fd, file, path, "
                    "dentry, linux_binprm, sock, skb, cred, kernel_cap_t, cap_inheritable, "
                    "cap_permitted, cap_effective, char_iovec, sockaddr";
     }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "vigil.skel.h"
+#include "vigil_hooks.skel.h"
 #include "vigil/abi.h"
 
 namespace vigil::probe {
@@ -93,6 +94,8 @@ void BaseSensor::close() {
         syscalls_.clear();
         for (auto& [id, state] : hooks_) detach_generic(state);
         hooks_.clear();
+        for (auto& [key, obj] : families_) vigil_hooks_bpf__destroy(obj);
+        families_.clear();
     }
     if (skel_) {
         vigil_bpf__destroy(skel_);  // detaches every link, closes maps and programs

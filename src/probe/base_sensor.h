@@ -117,6 +117,10 @@ private:
     Status write_dispatch(const SyscallSlot& s);
     Status attach_syscall_tracepoint(const HookSpec& spec, const std::string& what);
     Status attach_generic(const HookSpec& spec, const std::string& what, HookState& state);
+    // Shared program instances of the cookie-capable methods, by family
+    // (generic_hooks.cpp); loaded on first use, freed by close().
+    Result<vigil_hooks_bpf*> family(const HookSpec& spec, const std::string& what);
+    std::map<std::string, vigil_hooks_bpf*> families_;
     void detach_generic(HookState& state);
     void remove_from_slot(std::uint32_t hook_id, const std::string& syscall);
     void release_slot(const std::string& syscall);

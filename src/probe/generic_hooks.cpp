@@ -1,8 +1,11 @@
-// Hooks attached through the hooks object (bpf/vigil_hooks.bpf.c): one
-// program instance per hook, sharing every map with the main object, with
-// only the program(s) its method needs loaded. Trampoline programs (fentry,
-// fexit, fmod_ret, lsm) are bound to their function at load, which is why
-// instances are per hook rather than one program attached many times.
+// Hooks attached through the hooks object (bpf/vigil_hooks.bpf.c), whose
+// instances share every map with the main object and load only the
+// program(s) their method needs. kprobe, kprobe.multi, uprobe and tracepoint
+// hooks share one instance per method ("family"), each attachment carrying
+// its hook id as BPF cookie: one verification serves every hook. Trampoline
+// programs (fentry, fexit, fmod_ret, lsm) are bound to their function at
+// load, and raw tracepoints have no cookie before 6.10, so those get an
+// instance per hook with the id in .rodata.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -46,9 +49,16 @@ struct Programs {
     bpf_program* ret = nullptr;
 };
 
+// Methods whose programs read the hook id from the attach cookie.
+bool shared(AttachMethod m) {
+    return m == AttachMethod::kKprobe || m == AttachMethod::kKprobeMulti || m == AttachMethod::kUprobe ||
+           m == AttachMethod::kTracepoint;
+}
+
+// A shared family loads the return program too, for the hooks that need it.
 Programs pick(vigil_hooks_bpf* o, const HookSpec& spec) {
     auto& p = o->progs;
-    const bool r = spec.at_return;
+    const bool r = spec.at_return || shared(spec.method);
     switch (spec.method) {
         case AttachMethod::kKprobe: return {p.vigil_kprobe, r ? p.vigil_kretprobe : nullptr};
         case AttachMethod::kKprobeMulti:
@@ -82,14 +92,15 @@ std::string load_hint(const HookSpec& spec, int err) {
 }
 
 bpf_link* attach_one(bpf_program* prog, const HookSpec& spec, bool ret) {
+    const __u64 cookie = spec.hook_id;
     switch (spec.method) {
         case AttachMethod::kKprobe: {
-            LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret);
+            LIBBPF_OPTS(bpf_kprobe_opts, opts, .bpf_cookie = cookie, .retprobe = ret);
             return bpf_program__attach_kprobe_opts(prog, spec.target.c_str(), &opts);
         }
         case AttachMethod::kKprobeMulti: {
             const char* syms[] = {spec.target.c_str()};
-            __u64 cookies[] = {spec.hook_id};
+            __u64 cookies[] = {cookie};
             LIBBPF_OPTS(bpf_kprobe_multi_opts, opts, .syms = syms, .cookies = cookies, .cnt = 1,
                         .retprobe = ret);
             return bpf_program__attach_kprobe_multi_opts(prog, nullptr, &opts);
@@ -105,13 +116,14 @@ bpf_link* attach_one(bpf_program* prog, const HookSpec& spec, bool ret) {
                 errno = EINVAL;
                 return nullptr;
             }
-            return bpf_program__attach_tracepoint(prog, spec.target.substr(0, slash).c_str(),
-                                                  spec.target.substr(slash + 1).c_str());
+            LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = cookie);
+            return bpf_program__attach_tracepoint_opts(prog, spec.target.substr(0, slash).c_str(),
+                                                       spec.target.substr(slash + 1).c_str(), &opts);
         }
         case AttachMethod::kRawTracepoint:
             return bpf_program__attach_raw_tracepoint(prog, spec.target.c_str());
         case AttachMethod::kUprobe: {
-            LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret,
+            LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie, .retprobe = ret,
                         .func_name = spec.target.empty() ? nullptr : spec.target.c_str());
             return bpf_program__attach_uprobe_opts(prog, -1, spec.binary.c_str(),
                                                    spec.target.empty() ? spec.offset : 0, &opts);
@@ -124,17 +136,22 @@ bpf_link* attach_one(bpf_program* prog, const HookSpec& spec, bool ret) {
 
 }  // namespace
 
-// Called with hooks_mu_ held, after the hook's plan is written.
-Status BaseSensor::attach_generic(const HookSpec& spec, const std::string& what, HookState& state) {
+namespace {
+
+// Opens an instance, shares the maps, sets .rodata and loads only `progs`.
+Result<vigil_hooks_bpf*> open_instance(bpf_object* main, const HookSpec& spec, bool use_cookie) {
     vigil_hooks_bpf* o = vigil_hooks_bpf__open();
-    if (!o) return make_error(what + ": opening the hooks BPF object failed: " + err_text(errno));
-    state.obj = o;
+    if (!o) return make_error("opening the hooks BPF object failed: " + err_text(errno));
     Programs progs = pick(o, spec);
-    if (!progs.entry) return make_error(what + ": no program for this attach method");
-    if (auto st = share_maps(skel_->obj, o->obj); !st) return make_error(what + ": " + st.error());
-    o->rodata->vigil_hook_id = spec.hook_id;
+    auto fail = [&](std::string msg) -> Result<vigil_hooks_bpf*> {
+        vigil_hooks_bpf__destroy(o);
+        return make_error(std::move(msg));
+    };
+    if (!progs.entry) return fail("no program for this attach method");
+    if (auto st = share_maps(main, o->obj); !st) return fail(st.error());
+    o->rodata->vigil_hook_id = use_cookie ? 0 : spec.hook_id;
     o->rodata->vigil_self_tgid = static_cast<__u32>(::getpid());
-    o->rodata->vigil_use_cookie = spec.method == AttachMethod::kKprobeMulti ? 1 : 0;
+    o->rodata->vigil_use_cookie = use_cookie ? 1 : 0;
     o->rodata->vigil_syscall_regs = spec.syscall.empty() ? 0 : 1;
     bpf_program* p = nullptr;
     bpf_object__for_each_program(p, o->obj) {
@@ -142,13 +159,42 @@ Status BaseSensor::attach_generic(const HookSpec& spec, const std::string& what,
     }
     if (trampoline(spec.method)) {
         if (int err = bpf_program__set_attach_target(progs.entry, 0, spec.target.c_str()); err) {
-            return make_error(what + ": the kernel has no BTF function '" + spec.target +
-                              "' to attach to: " + err_text(err));
+            return fail("the kernel has no BTF function '" + spec.target + "' to attach to: " + err_text(err));
         }
     }
     if (int err = vigil_hooks_bpf__load(o); err) {
-        return make_error(what + ": loading its BPF program failed: " + err_text(err) + load_hint(spec, err));
+        return fail("loading its BPF program failed: " + err_text(err) + load_hint(spec, err));
     }
+    return o;
+}
+
+}  // namespace
+
+Result<vigil_hooks_bpf*> BaseSensor::family(const HookSpec& spec, const std::string& what) {
+    const std::string key = std::string(model::attach_method_name(spec.method)) +
+                            (spec.syscall.empty() ? "" : "/syscall");
+    if (auto it = families_.find(key); it != families_.end()) return it->second;
+    auto o = open_instance(skel_->obj, spec, true);
+    if (!o) return make_error(what + ": " + o.error());
+    families_[key] = o.value();
+    return o.value();
+}
+
+// Called with hooks_mu_ held, after the hook's plan is written.
+Status BaseSensor::attach_generic(const HookSpec& spec, const std::string& what, HookState& state) {
+    vigil_hooks_bpf* o = nullptr;
+    if (shared(spec.method)) {
+        auto f = family(spec, what);
+        if (!f) return make_error(f.error());
+        o = f.value();
+    } else {
+        auto inst = open_instance(skel_->obj, spec, false);
+        if (!inst) return make_error(what + ": " + inst.error());
+        o = inst.value();
+        state.obj = o;
+    }
+    Programs progs = pick(o, spec);
+    if (!spec.at_return && shared(spec.method)) progs.ret = nullptr;
     for (bpf_program* prog : {progs.entry, progs.ret}) {
         if (!prog) continue;
         bpf_link* link = attach_one(prog, spec, prog == progs.ret);

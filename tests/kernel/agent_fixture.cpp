@@ -436,6 +436,11 @@ Result<std::unique_ptr<Vigild>> Vigild::start(const VigildOptions& opts) {
         argv.push_back("--node-name");
         argv.push_back(v->node_name_);
     }
+    // Policies added over gRPC persist under --state-dir: each agent gets its
+    // own, so no test leaves policies for the next (or for the machine's /var/lib/vigil).
+    bool has_state_dir = false;
+    for (const auto& a : opts.extra_args) has_state_dir |= a.rfind("--state-dir", 0) == 0;
+    if (!has_state_dir) argv.push_back("--state-dir=" + v->work_dir() + "/state");
     argv.insert(argv.end(), opts.extra_args.begin(), opts.extra_args.end());
 
     SpawnOptions so;

@@ -7,10 +7,13 @@
 //                                           the parent exits with the child's status
 //                                           (128 + signal number if it was killed)
 //   vigil_trigger write <path> <payload>    open (create, no truncation) <path>, write <payload> at offset 0
-//   vigil_trigger open <path>               openat(AT_FDCWD, <path>, O_RDONLY); exit 0 if it opened
+//   vigil_trigger open <path>               openat(AT_FDCWD, <path>, O_RDONLY); exit 0 if it opened,
+//                                           else 1 with strerror on stderr
 //   vigil_trigger connect <ipv4> <port>     TCP connect (loopback only in tests); exit 0 if connected
 //   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
 //   vigil_trigger connect-send <ipv4> <port> <payload>   connect, send <payload>, exit 0
+//   vigil_trigger call <n> <text>           call vigil_trigger_probe_me(n, text), a function the
+//                                           uprobe tests hook; exit 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +36,8 @@ static int usage(void) {
           "       vigil_trigger open <path>\n"
           "       vigil_trigger read <path> <bytes>\n"
           "       vigil_trigger connect <ipv4> <port>\n"
-          "       vigil_trigger connect-send <ipv4> <port> <payload>\n");
+          "       vigil_trigger connect-send <ipv4> <port> <payload>\n"
+          "       vigil_trigger call <n> <text>\n");
   return 2;
 }
 
@@ -92,8 +96,10 @@ static int do_write(const char *path, const char *payload) {
 
 static int do_open(const char *path) {
   int fd = openat(AT_FDCWD, path, O_RDONLY);
-  if (fd < 0)
+  if (fd < 0) {
+    fprintf(stderr, "vigil_trigger: open %s: %s\n", path, strerror(errno));
     return 1;
+  }
   close(fd);
   return 0;
 }
@@ -146,6 +152,19 @@ static int do_connect(const char *ip, const char *port_text) {
   return rc == 0 ? 0 : 1;
 }
 
+// The uprobe tests' target: a real call with arguments in registers (noinline, and
+// used so the symbol stays in the binary's symbol table).
+__attribute__((noinline, used)) int vigil_trigger_probe_me(int n, const char *text) {
+  __asm__ volatile("" ::: "memory");  // keeps the call from being folded away
+  return n * 2 + (text[0] != '\0');
+}
+
+static int do_call(const char *n_text, const char *text) {
+  int n = atoi(n_text);
+  int r = vigil_trigger_probe_me(n, text);
+  return r == n * 2 + (text[0] != '\0') ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage();
@@ -166,5 +185,7 @@ int main(int argc, char **argv) {
     return do_connect_send(argv[2], argv[3], argv[4]);
   if (strcmp(mode, "connect") == 0 && argc >= 4)
     return do_connect(argv[2], argv[3]);
+  if (strcmp(mode, "call") == 0 && argc >= 4)
+    return do_call(argv[2], argv[3]);
   return usage();
 }

@@ -38,6 +38,11 @@ uptime_mark() { result "VIGIL-VM-UPTIME $1 $(cut -d' ' -f1 /proc/uptime)"; }
 uptime_mark init
 
 echo "vigil-vm: kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+# vigil.require=<features> on the command line: kernel tests needing them fail, not skip.
+for word in $(cat /proc/cmdline); do
+  case "$word" in vigil.require=*) export VIGIL_REQUIRE_FEATURES="${word#vigil.require=}" ;; esac
+done
+echo "vigil-vm: required features: ${VIGIL_REQUIRE_FEATURES:-none}"
 echo "vigil-vm: active LSMs: $(cat /sys/kernel/security/lsm)"
 
 # Feature probe: vigild logs "kernel <release> features: ..." right after its start-up checks.

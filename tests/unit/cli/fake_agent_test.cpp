@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "common/version.h"
+#include <utility>
+
 #include "fake_agent.h"
 #include "run_cli.h"
 
@@ -24,11 +26,17 @@ using cli_test::WithFakeAgent;
 using cli_test::stdin_file;
 using cli_test::stdin_pipe;
 
-TEST_F(WithFakeAgent, StatusPrintsHealthAndServerVersion) {
+TEST_F(WithFakeAgent, StatusPrintsHealthServerVersionAndKernelFeatures) {
+    for (auto [name, on] : {std::pair{"kprobe", false}, {"tracepoint", true}, {"lsm", false}, {"uprobe", true}}) {
+        auto* p = agent_.info.add_probes();
+        p->set_name(name);
+        p->mutable_enabled()->set_value(on);
+    }
     start();
     auto r = run_cli({"status", "--server-address", address_}, stdin_file("/dev/null"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "Health Status: running\nServer version: 9.9.9-fake\n");
+    EXPECT_EQ(r.out, "Health Status: running\nServer version: 9.9.9-fake\n"
+                     "Kernel features: tracepoint, uprobe\nKernel lacks: kprobe, lsm\n");
     EXPECT_EQ(r.err, "");
 }
 

@@ -310,9 +310,9 @@ TEST_F(PolicyOffline, ExplainIsDeterministic) {
     EXPECT_EQ(first.out_lines().at(0),
               "# kernel features: all (ring_buffer, raw_tracepoint, tracepoint, kprobe, "
               "kprobe_multi, uprobe, fentry, fmodret, lsm, override_return, signal, bpf_cookie)");
-    // With kprobes present the kernel function is refused for a Vigil reason.
-    EXPECT_NE(first.out.find("unsupported: kprobes on kernel functions are not implemented yet"),
-              std::string::npos)
+    // With kprobe.multi present, both the syscall and the kernel function use it.
+    EXPECT_NE(first.out.find("    attach: kprobe.multi\n    syscall: connect\n"), std::string::npos) << first.out;
+    EXPECT_NE(first.out.find("    attach: kprobe.multi\n    function: commit_creds\n"), std::string::npos)
         << first.out;
 }
 
