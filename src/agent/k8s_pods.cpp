@@ -1,5 +1,7 @@
 #include "agent/k8s_pods.h"
 
+#include <spdlog/spdlog.h>
+
 #include "k8s/api_config.h"
 #include "k8s/cgroup_identity.h"
 
@@ -32,9 +34,15 @@ Result<std::unique_ptr<K8sPods>> K8sPods::start(const K8sOptions& opts) {
     if (!cfg) return make_error(cfg.error());
     k8s::PodCacheOptions po;
     po.node_name = opts.node_name;
-    auto cache = std::make_unique<k8s::PodCache>(std::move(cfg).value(), po);
+    auto cache = std::make_unique<k8s::PodCache>(cfg.value(), po);
+    auto by_id = k8s::cgroup_path_by_id(opts.cgroup2_mount);
+    if (!by_id) {
+        spdlog::warn("cannot open the cgroup2 mount{}: processes in cgroups nested inside a container "
+                     "are not matched to it", opts.cgroup2_mount.empty() ? "" : " " + opts.cgroup2_mount);
+    }
     cache->start();
-    return std::unique_ptr<K8sPods>(new K8sPods(std::move(cache)));
+    return std::unique_ptr<K8sPods>(
+        new K8sPods(std::move(cfg).value(), std::move(cache), std::move(by_id), k8s::proc_cgroup_reader(opts.procfs)));
 }
 
 K8sPods::~K8sPods() {
@@ -43,7 +51,7 @@ K8sPods::~K8sPods() {
 
 model::ProcessK8s K8sPods::resolve(const model::Process& p) const {
     model::ProcessK8s out;
-    auto id = k8s::identify_cgroup_leaf(p.cgroup_name);
+    auto id = cgroups_.identify(p);
     if (!id || !id->has_container()) return out;
     out.docker = k8s::docker_field(id->container_id);
     auto found = cache_->find_container(id->container_id);

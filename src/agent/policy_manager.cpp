@@ -112,6 +112,8 @@ std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& t
         l.source = source;
         l.domain = domain;
         l.text = text;
+        l.pod_selector = p.pod_selector;
+        l.container_selector = p.container_selector;
         l.monitor = p.parsed_options.policy_mode &&
                     *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
         if (policies_.count(key_of(l.ns, l.name))) {
@@ -183,19 +185,51 @@ std::size_t PolicyManager::load_dir(const std::string& dir) {
     return n;
 }
 
-void PolicyManager::reload_file(const std::string& path) {
-    auto text = read_text(path);
-    std::lock_guard lock(mu_);
+void PolicyManager::unload_source_locked(const std::string& source, const std::string& domain) {
     for (auto it = policies_.begin(); it != policies_.end();) {
-        if (it->second.source == path && it->second.domain == "static") {
+        if (it->second.source == source && it->second.domain == domain) {
             detach(it->second);
-            spdlog::info("tracing policy '{}' from {}: unloaded", it->second.name, path);
+            spdlog::info("tracing policy '{}' from {}: unloaded", it->second.name, source);
             it = policies_.erase(it);
         } else {
             ++it;
         }
     }
+}
+
+void PolicyManager::reload_file(const std::string& path) {
+    auto text = read_text(path);
+    std::lock_guard lock(mu_);
+    unload_source_locked(path, "static");
     if (text) load_file_locked(path, *text, "static");
+}
+
+void PolicyManager::set_cluster_policy(const std::string& source, const std::string& document) {
+    std::lock_guard lock(mu_);
+    bool same = false, any = false;
+    for (const auto& [k, l] : policies_) {
+        if (l.source == source && l.domain == "k8s") {
+            any = true;
+            same = l.text == document;
+        }
+    }
+    if (any && same) return;
+    unload_source_locked(source, "k8s");
+    load_file_locked(source, document, "k8s");
+}
+
+void PolicyManager::remove_cluster_policy(const std::string& source) {
+    std::lock_guard lock(mu_);
+    unload_source_locked(source, "k8s");
+}
+
+std::vector<PolicyManager::Scope> PolicyManager::scopes() const {
+    std::lock_guard lock(mu_);
+    std::vector<Scope> out;
+    for (const auto& [k, l] : policies_) {
+        out.push_back({l.name, l.ns, l.domain, l.pod_selector, l.container_selector, l.hook_ids});
+    }
+    return out;
 }
 
 std::string PolicyManager::persist_path(const Loaded& l) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/hook_plan.h"
+#include "policy/model.h"
 #include "agent/hook_registry.h"
 #include "export/policy_api.h"
 #include "probe/base_sensor.h"
@@ -41,6 +42,27 @@ public:
     // Policies added over gRPC by an earlier run.
     std::size_t load_persisted();
 
+    // Policies from the cluster (TracingPolicy / TracingPolicyNamespaced
+    // objects; domain "k8s"), one per source ("k8s:<name>",
+    // "k8s:<namespace>/<name>"). set_cluster_policy loads the document, or
+    // reloads it when its text changed; a policy that fails stays listed
+    // with its error, as file policies do.
+    void set_cluster_policy(const std::string& source, const std::string& document);
+    void remove_cluster_policy(const std::string& source);
+
+    // Where each loaded policy applies, for scoping its hooks to cgroups:
+    // TracingPolicyNamespaced's namespace and the podSelector /
+    // containerSelector as written (none: every pod / container).
+    struct Scope {
+        std::string name;
+        std::string ns;      // "" for a cluster-wide TracingPolicy
+        std::string domain;  // "static", "grpc", "k8s"
+        std::optional<policy::LabelSelector> pod_selector;
+        std::optional<policy::LabelSelector> container_selector;
+        std::vector<std::uint32_t> hook_ids;  // attached hooks (empty when disabled or failed)
+    };
+    std::vector<Scope> scopes() const;
+
     Status add_yaml(const std::string& yaml, const std::string& domain) override;
     Status remove(const std::string& name, const std::string& ns) override;
     Status configure(const std::string& name, const std::string& ns, std::optional<bool> enable,
@@ -56,13 +78,15 @@ private:
         std::string name;
         std::string ns;
         std::string source;  // file path, or "<grpc>"
-        std::string domain;  // "static" or "grpc"
+        std::string domain;  // "static", "grpc" or "k8s"
         std::string text;    // the document set it came from, for re-enabling
         std::string error;   // non-empty: load error, nothing attached
         bool enabled = true;
         bool monitor = false;  // policy-mode monitor (from the policy, or set since)
         std::vector<std::uint32_t> hook_ids;
         std::vector<std::string> hook_descriptions;
+        std::optional<policy::LabelSelector> pod_selector;
+        std::optional<policy::LabelSelector> container_selector;
     };
     // Parses and attaches every document of `text`; fills `errors`.
     std::vector<Loaded> load_text(const std::string& text, const std::string& source,
@@ -74,6 +98,8 @@ private:
     tetragon::TracingPolicyStatus status_of(const Loaded& l) const;
     std::string persist_path(const Loaded& l) const;
     std::size_t load_file_locked(const std::string& path, const std::string& text, const std::string& domain);
+    // Detaches and forgets every policy loaded from `source` in `domain`.
+    void unload_source_locked(const std::string& source, const std::string& domain);
 
     probe::BaseSensor& sensor_;
     HookRegistry& hooks_;

@@ -1,6 +1,7 @@
 #include "k8s/pod_cache.h"
 
 #include "common/fatal.h"
+#include "k8s/node_labels.h"
 #include "k8s/pod_json.h"
 
 namespace vigil::k8s {
@@ -46,22 +47,12 @@ void PodCache::fetch_node_labels() {
     HttpLimits limits;
     limits.connect_timeout = options_.connect_timeout;
     limits.max_body = options_.max_node_bytes;
-    std::string target = "/api/v1/nodes/" + url_encode(options_.node_name);
     std::string error;
     Labels labels;
-    auto resp = watch_->client().get(target, limits);
-    if (!resp) {
-        error = resp.error();
-    } else if (resp->status != 200) {
-        error = "GET " + target + ": " + describe_http_error(resp->status, resp->body);
+    if (auto fetched = ::vigil::k8s::fetch_node_labels(watch_->client(), options_.node_name, limits)) {
+        labels = std::move(fetched).value();
     } else {
-        auto node = json::parse(resp->body, nullptr, false);
-        auto parsed = node.is_discarded() ? Result<Labels>(make_error("not JSON")) : labels_from_json(node);
-        if (parsed) {
-            labels = std::move(*parsed);
-        } else {
-            error = "GET " + target + ": malformed Node: " + parsed.error();
-        }
+        error = fetched.error();
     }
     if (watch_->stop_requested() && !error.empty()) return;
     {

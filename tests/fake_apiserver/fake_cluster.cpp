@@ -13,6 +13,13 @@ std::string ResourceType::api_prefix() const {
 ResourceType pods_type() { return {"v1", "pods", "Pod", true, {"po"}}; }
 ResourceType nodes_type() { return {"v1", "nodes", "Node", false, {"no"}}; }
 ResourceType namespaces_type() { return {"v1", "namespaces", "Namespace", false, {"ns"}}; }
+// Tetragon's CRDs, with the short names its CRD manifests give them.
+ResourceType tracing_policies_type() {
+    return {"cilium.io/v1alpha1", "tracingpolicies", "TracingPolicy", false, {"tp"}};
+}
+ResourceType tracing_policies_namespaced_type() {
+    return {"cilium.io/v1alpha1", "tracingpoliciesnamespaced", "TracingPolicyNamespaced", true, {"tpn"}};
+}
 
 std::optional<FieldSelector> FieldSelector::parse(const std::string& text) {
     FieldSelector s;
@@ -70,7 +77,10 @@ bool in_namespace(const json& object, const std::string& ns) {
 }  // namespace
 
 FakeCluster::FakeCluster() {
-    for (auto t : {pods_type(), nodes_type(), namespaces_type()}) add_type(std::move(t));
+    for (auto t : {pods_type(), nodes_type(), namespaces_type(), tracing_policies_type(),
+                   tracing_policies_namespaced_type()}) {
+        add_type(std::move(t));
+    }
 }
 
 void FakeCluster::add_type(ResourceType type) {
@@ -305,6 +315,15 @@ bool FakeCluster::next_lines(WatchCursor& c, std::chrono::milliseconds wait, std
     }
     c.next_seq = next_seq_;
     return true;
+}
+
+json make_tracing_policy(const std::string& name, const json& spec, const std::string& ns) {
+    json meta{{"name", name}};
+    if (!ns.empty()) meta["namespace"] = ns;
+    return {{"apiVersion", "cilium.io/v1alpha1"},
+            {"kind", ns.empty() ? "TracingPolicy" : "TracingPolicyNamespaced"},
+            {"metadata", meta},
+            {"spec", spec}};
 }
 
 json make_pod(const PodSpec& s) {

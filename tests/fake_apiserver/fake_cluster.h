@@ -41,6 +41,8 @@ struct ResourceType {
 ResourceType pods_type();
 ResourceType nodes_type();
 ResourceType namespaces_type();
+ResourceType tracing_policies_type();             // cilium.io/v1alpha1, cluster-scoped
+ResourceType tracing_policies_namespaced_type();  // cilium.io/v1alpha1, namespaced
 
 // "spec.nodeName=n1,metadata.namespace!=kube-system"
 struct FieldSelector {
@@ -57,7 +59,7 @@ struct FieldSelector {
 
 class FakeCluster {
 public:
-    FakeCluster();  // knows pods, nodes and namespaces
+    FakeCluster();  // knows pods, nodes, namespaces and both TracingPolicy kinds
 
     void add_type(ResourceType type);
     const ResourceType* type_for(const std::string& api_prefix, const std::string& plural) const;
@@ -153,5 +155,9 @@ struct PodSpec {
     std::vector<std::pair<std::string, std::string>> containers;  // name, "containerd://<id>"
 };
 nlohmann::json make_pod(const PodSpec& spec);
+
+// A TracingPolicy (ns empty) or TracingPolicyNamespaced object (apply it
+// to "tracingpolicies" or "tracingpoliciesnamespaced") with this spec.
+nlohmann::json make_tracing_policy(const std::string& name, const nlohmann::json& spec, const std::string& ns = "");
 
 }  // namespace vigil::fake_k8s
