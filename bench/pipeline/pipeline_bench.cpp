@@ -5,11 +5,14 @@
 //
 // Figures (items_per_second): DecodeEnrich -> decode_enrich_per_s,
 // GrpcSubscriber -> grpc_per_s, JsonExport -> json_export_per_s,
-// RingbufConsume -> the bare libbpf ring_buffer__consume rate for scale.
+// RingbufConsume -> the bare libbpf ring_buffer__consume rate for scale;
+// JsonEncode / JsonEncodeProtobuf -> json_encode_per_s and its protobuf
+// baseline, json_encode_protobuf_per_s.
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -21,6 +24,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include "agent/hook_registry.h"
@@ -28,6 +32,7 @@
 #include "export/file_exporter.h"
 #include "export/grpc_server.h"
 #include "export/hub.h"
+#include "export/json_codec.h"
 #include "export/proto_mapping.h"
 #include "process/process_cache.h"
 #include "records.h"
@@ -40,6 +45,10 @@ namespace {
 constexpr std::size_t kQueue = 10000;        // vigild's --event-queue-size default
 constexpr unsigned kHooksPerProcess = 2;     // write records per process lifecycle
 constexpr std::size_t kProcesses = 20000;    // per replay pass: 100,000 records
+// Records handed over per ring-buffer poll: vigild's drain thread flushes the
+// pipeline's batch to the hub after each poll (Pipeline::flush). Under load
+// one poll drains far more; 64 is a modest burst.
+constexpr std::size_t kPollBatch = 64;
 
 exporter::HookInfo write_hook() {
     exporter::HookInfo h;
@@ -59,8 +68,20 @@ struct EventPath {
     std::uint32_t hook_id = *hooks.add(write_hook());
 
     EventPath() {
+        pipeline.set_batching(true);
         auto parent = RecordFactory::parent_exec_record();
         pipeline.on_record(parent.data(), parent.size());
+        pipeline.flush();
+    }
+
+    // One pass over `pool`, flushed as the drain thread flushes after a poll.
+    void replay(const std::vector<Bytes>& pool) {
+        std::size_t n = 0;
+        for (const auto& r : pool) {
+            pipeline.on_record(r.data(), r.size());
+            if (++n % kPollBatch == 0) pipeline.flush();
+        }
+        pipeline.flush();
     }
 };
 
@@ -80,6 +101,7 @@ std::vector<exporter::EventPtr> published_events(std::size_t processes) {
     std::vector<exporter::EventPtr> out;
     for (auto& r : replay_pool(path.hook_id, processes)) {
         path.pipeline.on_record(r.data(), r.size());
+        path.pipeline.flush();
         exporter::EventPtr ev;
         while (sub->pop(ev, std::chrono::milliseconds(0))) out.push_back(std::move(ev));
     }
@@ -90,7 +112,7 @@ void DecodeEnrich(benchmark::State& state) {
     EventPath path;
     auto pool = replay_pool(path.hook_id, kProcesses);
     for (auto _ : state) {
-        for (const auto& r : pool) path.pipeline.on_record(r.data(), r.size());
+        path.replay(pool);
         // Exited entries go at the second GC pass that finds them idle, as in
         // the agent's drain thread; the next pass re-inserts the same keys.
         path.cache.gc();
@@ -101,19 +123,22 @@ void DecodeEnrich(benchmark::State& state) {
     state.SetLabel("records: fork, exec, 2 write hooks, exit per process");
 }
 
-// Publishes `events` to the hub in batches, never more than half a queue
-// ahead of what `consumed()` reports, so the figure is the sink's delivered
-// rate, not its drop rate.
+// Publishes `events` to the hub in batches of kPollBatch (as the drain
+// thread does), never more than half a queue ahead of what `consumed()`
+// reports, so the figure is the sink's delivered rate, not its drop rate.
 template <typename Consumed>
 void paced_publish(benchmark::State& state, exporter::Hub& hub,
                    const std::vector<exporter::EventPtr>& events, Consumed consumed) {
     std::uint64_t published = 0;
+    std::vector<exporter::EventPtr> batch;
     for (auto _ : state) {
         auto t0 = std::chrono::steady_clock::now();
-        for (const auto& ev : events) {
+        for (std::size_t i = 0; i < events.size(); i += kPollBatch) {
             while (published - consumed() > kQueue / 2) std::this_thread::yield();
-            hub.publish(ev);
-            ++published;
+            batch.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
+                         events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + kPollBatch)));
+            hub.publish_batch(batch);
+            published += batch.size();
         }
         while (consumed() + hub.stats().dropped < published) std::this_thread::yield();
         state.SetIterationTime(
@@ -182,6 +207,42 @@ void JsonExport(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 
+// The JSON encoding alone, without the file or the hub: the export's encoder
+// (JsonEncode) against protobuf's printer with the same options (the encoder
+// before issue 9), on the same events in the same run, so their ratio holds
+// even when the machine's load moves the absolute figures.
+void JsonEncode(benchmark::State& state) {
+    auto events = published_events(500);
+    std::string out;
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        for (const auto& ev : events) {
+            out.clear();
+            exporter::append_json_line(*ev, out);
+            ++n;
+        }
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(n));
+}
+
+void JsonEncodeProtobuf(benchmark::State& state) {
+    auto events = published_events(500);
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    std::string out;
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        for (const auto& ev : events) {
+            out.clear();
+            (void)google::protobuf::util::MessageToJsonString(*ev, &out, opts);
+            ++n;
+        }
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(n));
+}
+
 // The bare ring-buffer drain: libbpf's ring_buffer__consume over the same
 // records, with a callback that only touches the size. Needs root (BPF).
 int count_record(void* ctx, void*, size_t size) {
@@ -245,6 +306,8 @@ void RingbufConsume(benchmark::State& state) {
 BENCHMARK(DecodeEnrich)->Unit(benchmark::kMillisecond);
 BENCHMARK(GrpcSubscriber)->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK(JsonExport)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(JsonEncode)->Unit(benchmark::kMillisecond);
+BENCHMARK(JsonEncodeProtobuf)->Unit(benchmark::kMillisecond);
 BENCHMARK(RingbufConsume)->Unit(benchmark::kMillisecond)->UseManualTime();
 
 }  // namespace

@@ -11,6 +11,8 @@ FIGURES = {
     "GrpcSubscriber": "grpc_per_s",
     "JsonExport": "json_export_per_s",
     "RingbufConsume": "ringbuf_consume_per_s",
+    "JsonEncode": "json_encode_per_s",
+    "JsonEncodeProtobuf": "json_encode_protobuf_per_s",
 }
 
 

@@ -6,11 +6,14 @@
 #include <cstddef>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/hook_registry.h"
@@ -40,13 +43,16 @@ public:
 
 private:
     mutable std::mutex mu_;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;
+    std::unordered_map<std::string, std::uint64_t> counts_;  // "type\0namespace"
+    std::string scratch_;
 };
 
 // Hook events by (policy, hook, action), for vigil_policy_events_total.
 class PolicyEventCounts {
 public:
-    void add(const std::string& policy, const std::string& hook, const std::string& action);
+    // hook = hook_kind + function ("kprobe:" "__x64_sys_write").
+    void add(const std::string& policy, std::string_view hook_kind, const std::string& function,
+             std::string_view action);
     struct Entry {
         std::string policy, hook, action;
         std::uint64_t count = 0;
@@ -55,7 +61,8 @@ public:
 
 private:
     mutable std::mutex mu_;
-    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> counts_;
+    std::unordered_map<std::string, std::uint64_t> counts_;  // "policy\0hook\0action"
+    std::string scratch_;
 };
 
 class Pipeline {
@@ -69,6 +76,25 @@ public:
     // as a process_exec with the procFS flag, like Tetragon.
     void add_procfs(std::vector<model::Process> procs);
 
+    // Optional: an event `hold` returns true for is taken and comes back
+    // later through deliver() (PodWaitQueue: events waiting for their pod).
+    void set_hold(std::function<bool(std::shared_ptr<tetragon::GetEventsResponse>&)> hold) {
+        hold_ = std::move(hold);
+    }
+    // Counts and publishes an event at once (any thread).
+    void deliver(std::shared_ptr<tetragon::GetEventsResponse> ev);
+
+    // Batching (off by default): events of on_record()/add_procfs() are
+    // kept and handed to the hub together by flush() — one wake-up of each
+    // subscriber per batch instead of per event. The ring-buffer thread
+    // calls flush() after each poll; a batch is also flushed at kMaxBatch.
+    void set_batching(bool on) {
+        if (!on) flush();
+        batching_ = on;
+    }
+    void flush();
+    static constexpr std::size_t kMaxBatch = 256;
+
     const ingest::Decoder& decoder() const { return decoder_; }
     const PipelineStats& stats() const { return stats_; }
     const PolicyEventCounts& policy_events() const { return policy_events_; }
@@ -77,6 +103,7 @@ public:
 private:
     void publish_exec(const process::Snapshot& s, std::uint64_t ktime);
     void publish(std::shared_ptr<tetragon::GetEventsResponse> ev);
+    void count(const tetragon::GetEventsResponse& ev);
     void on_hook(const model::HookEvent& ev);
 
     process::ProcessCache& cache_;
@@ -87,6 +114,9 @@ private:
     PipelineStats stats_;
     PolicyEventCounts policy_events_;
     EventCounts event_counts_;
+    std::function<bool(std::shared_ptr<tetragon::GetEventsResponse>&)> hold_;
+    bool batching_ = false;
+    std::vector<exporter::EventPtr> pending_;
 };
 
 }  // namespace vigil::agent

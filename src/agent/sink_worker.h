@@ -1,39 +1,36 @@
-// A thread that feeds one hub subscription into a sink (the JSON export file,
-// the stdout printer): write each event, flush when the queue runs dry, and
-// on stop() drain whatever is still queued so shutdown loses nothing.
+// vigild's stdout printer as a sink of the shared worker loop
+// (export/sink_worker.h): the write and flush steps are functions, so the
+// printer's formatting stays in agent.cpp.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "export/hub.h"
+#include "export/sink_worker.h"
 #include "tetragon/events.pb.h"
 
 namespace vigil::agent {
 
-class SinkWorker {
+class FunctionSink final : public exporter::EventSink {
 public:
     using WriteFn = std::function<void(const tetragon::GetEventsResponse&)>;
     using FlushFn = std::function<void()>;
+    FunctionSink(WriteFn write, FlushFn flush) : write_(std::move(write)), flush_(std::move(flush)) {}
 
-    SinkWorker(std::shared_ptr<exporter::Subscription> sub, WriteFn write, FlushFn flush);
-    ~SinkWorker();
-    SinkWorker(const SinkWorker&) = delete;
-    SinkWorker& operator=(const SinkWorker&) = delete;
-
-    // Closes the subscription, writes what is queued, flushes, joins.
-    void stop();
-    const exporter::Subscription& subscription() const { return *sub_; }
+    void write_event(const tetragon::GetEventsResponse& ev) override { write_(ev); }
+    void flush() override { flush_(); }
 
 private:
-    void run();
-
-    std::shared_ptr<exporter::Subscription> sub_;
     WriteFn write_;
     FlushFn flush_;
-    std::thread thread_;
+};
+
+// The exporter::SinkWorker loop over a FunctionSink.
+class SinkWorker final : public exporter::SinkWorker {
+public:
+    SinkWorker(std::shared_ptr<exporter::Subscription> sub, FunctionSink::WriteFn write, FunctionSink::FlushFn flush)
+        : exporter::SinkWorker(std::move(sub), std::make_unique<FunctionSink>(std::move(write), std::move(flush))) {}
 };
 
 }  // namespace vigil::agent

@@ -94,7 +94,29 @@ void FileExporter::close_file() {
     fd_ = -1;
 }
 
-Status FileExporter::write(const tetragon::GetEventsResponse& ev) { return write_line(to_json_line(ev)); }
+Status FileExporter::write(const tetragon::GetEventsResponse& ev) {
+    // Encoded straight into the buffer: no string per line.
+    const std::size_t mark = buffer_.size();
+    append_json_line(ev, buffer_);
+    const std::uint64_t len = buffer_.size() - mark + 1;
+    Status result;
+    if (opts_.max_size_bytes > 0 && is_regular_ && file_size_ + mark > 0 &&
+        file_size_ + mark + len > opts_.max_size_bytes) {
+        // Rare: take the line back out, write what came before, rotate.
+        std::string line = buffer_.substr(mark);
+        buffer_.resize(mark);
+        result = flush_buffer();
+        rotate();
+        buffer_ += line;
+    }
+    buffer_ += '\n';
+    ++buffered_lines_;
+    if (buffer_.size() >= kFlushThreshold) {
+        Status st = flush_buffer();
+        if (result.ok() && !st.ok()) result = std::move(st);
+    }
+    return result;
+}
 
 Status FileExporter::write_line(std::string_view json) {
     const bool has_newline = !json.empty() && json.back() == '\n';
@@ -218,33 +240,8 @@ void FileExporter::report(const std::string& what) {
 
 ExportWorker::ExportWorker(std::shared_ptr<Subscription> sub, std::unique_ptr<FileExporter> exporter,
                            std::optional<EventFilter> filter)
-    : sub_(std::move(sub)), exporter_(std::move(exporter)), filter_(std::move(filter)), thread_([this] { run(); }) {}
+    : SinkWorker(std::move(sub), std::move(exporter), std::move(filter)) {}
 
-ExportWorker::~ExportWorker() { stop(); }
-
-void ExportWorker::stop() {
-    sub_->close();
-    if (thread_.joinable()) thread_.join();
-}
-
-void ExportWorker::run() {
-    // The timeout only bounds how long a wait lasts; close() wakes pop() at once.
-    constexpr std::chrono::milliseconds kWait{1000};
-    for (;;) {
-        EventPtr ev;
-        if (!sub_->pop(ev, kWait)) {
-            // Once closed nothing new is queued, so an empty queue is final.
-            if (sub_->closed() && sub_->queued() == 0) break;
-            continue;
-        }
-        if (filter_ && !filter_->matches(*ev)) {
-            filtered_.fetch_add(1, std::memory_order_relaxed);
-        } else {
-            (void)exporter_->write(*ev);  // failures are counted by the exporter
-        }
-        if (sub_->queued() == 0) exporter_->flush();
-    }
-    exporter_->flush();
-}
+const FileExporter& ExportWorker::exporter() const { return static_cast<const FileExporter&>(sink()); }
 
 }  // namespace vigil::exporter

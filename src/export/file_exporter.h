@@ -29,6 +29,7 @@
 #include "common/result.h"
 #include "export/filters.h"
 #include "export/hub.h"
+#include "export/sink_worker.h"
 #include "tetragon/events.pb.h"
 
 namespace vigil::exporter {
@@ -41,11 +42,11 @@ struct FileExporterOptions {
     std::chrono::milliseconds error_log_interval{10000};
 };
 
-class FileExporter {
+class FileExporter final : public EventSink {
 public:
     // Fails when the directory cannot be created or the file cannot be opened.
     static Result<std::unique_ptr<FileExporter>> open(FileExporterOptions opts);
-    ~FileExporter();
+    ~FileExporter() override;
     FileExporter(const FileExporter&) = delete;
     FileExporter& operator=(const FileExporter&) = delete;
 
@@ -55,7 +56,9 @@ public:
     // Same for an already encoded JSON object; a missing '\n' is added.
     Status write_line(std::string_view json);
     // Writes out the buffer. Failures are counted and logged, never thrown.
-    void flush();
+    void flush() override;
+    // EventSink: write(), its failures already counted.
+    void write_event(const tetragon::GetEventsResponse& ev) override { (void)write(ev); }
 
     std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }  // lines on disk
     std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }    // lines lost
@@ -85,35 +88,15 @@ private:
     std::uint64_t suppressed_reports_ = 0;
 };
 
-// The --export-filename pipeline: a thread that takes events from a hub
-// subscription, applies the export allow/deny lists, and writes them to the
-// file, flushing whenever the queue runs empty (once per burst, not per line).
-// It ends when the subscription is closed (stop(), or Hub::close_all()), after
-// writing everything still queued. The owner unsubscribes it from the hub.
-class ExportWorker {
+// The --export-filename pipeline: a SinkWorker (export/sink_worker.h) writing
+// to a FileExporter, with the --export-allowlist/--export-denylist pair as
+// its filter (none passes all).
+class ExportWorker final : public SinkWorker {
 public:
-    // Starts the thread. `sub` and `exporter` must not be null. `filter` is the
-    // --export-allowlist/--export-denylist pair; none passes all.
     ExportWorker(std::shared_ptr<Subscription> sub, std::unique_ptr<FileExporter> exporter,
                  std::optional<EventFilter> filter = std::nullopt);
-    ~ExportWorker();  // stop()
-    ExportWorker(const ExportWorker&) = delete;
-    ExportWorker& operator=(const ExportWorker&) = delete;
 
-    // Closes the subscription, drains what is queued, flushes, joins. Idempotent.
-    void stop();
-
-    const FileExporter& exporter() const { return *exporter_; }
-    std::uint64_t filtered() const { return filtered_.load(std::memory_order_relaxed); }  // not exported
-
-private:
-    void run();
-
-    std::shared_ptr<Subscription> sub_;
-    std::unique_ptr<FileExporter> exporter_;
-    std::optional<EventFilter> filter_;
-    std::atomic<std::uint64_t> filtered_{0};
-    std::thread thread_;  // last: started once everything above exists
+    const FileExporter& exporter() const;
 };
 
 }  // namespace vigil::exporter

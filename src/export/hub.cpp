@@ -18,6 +18,34 @@ bool Subscription::pop(EventPtr& out, std::chrono::milliseconds timeout) {
     return true;
 }
 
+std::size_t Subscription::pop_batch(std::vector<EventPtr>& out, std::size_t max,
+                                    std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; })) return 0;
+    const std::size_t n = std::min(max, queue_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    delivered_.fetch_add(n, std::memory_order_relaxed);
+    return n;
+}
+
+std::size_t Subscription::offer_batch(const EventPtr* evs, std::size_t n) {
+    std::size_t dropped = 0;
+    {
+        std::lock_guard lock(mu_);
+        if (closed_) return 0;
+        const std::size_t room = capacity_ > queue_.size() ? capacity_ - queue_.size() : 0;
+        const std::size_t take = std::min(room, n);
+        for (std::size_t i = 0; i < take; ++i) queue_.push_back(evs[i]);
+        dropped = n - take;
+    }
+    if (dropped > 0) dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    if (dropped < n) cv_.notify_one();
+    return dropped;
+}
+
 Subscription::Offer Subscription::offer(EventPtr ev) {
     {
         std::lock_guard lock(mu_);
@@ -79,6 +107,17 @@ void Hub::publish(EventPtr ev) {
         // Drops are counted here as well as per subscriber so the hub total
         // survives unsubscribe.
         if (sub->offer(ev) == Subscription::Offer::kDropped) dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void Hub::publish_batch(const std::vector<EventPtr>& evs) {
+    if (evs.empty()) return;
+    published_.fetch_add(evs.size(), std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    for (const auto& sub : subs_) {
+        if (const std::size_t d = sub->offer_batch(evs.data(), evs.size()); d > 0) {
+            dropped_.fetch_add(d, std::memory_order_relaxed);
+        }
     }
 }
 

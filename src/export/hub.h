@@ -35,11 +35,18 @@ public:
     // subscription is closed and its queue is empty: events queued before close()
     // are still handed out, so a consumer can drain them on shutdown.
     bool pop(EventPtr& out, std::chrono::milliseconds timeout);
+    // The same for a batch: waits up to `timeout` for the first event, then
+    // moves up to `max` queued events to the end of `out` under one lock.
+    // Returns how many were moved (0: timeout, or closed and drained).
+    std::size_t pop_batch(std::vector<EventPtr>& out, std::size_t max, std::chrono::milliseconds timeout);
 
     enum class Offer { kQueued, kDropped, kClosed };
     // Enqueues without ever waiting. A full queue drops `ev` and counts it;
     // a closed subscription refuses it without counting. Called by Hub.
     Offer offer(EventPtr ev);
+    // Enqueues a batch the same way, with at most one wake-up of the
+    // consumer; returns how many were dropped. Called by Hub.
+    std::size_t offer_batch(const EventPtr* evs, std::size_t n);
 
     // Wakes every blocked pop(); later offers are refused.
     void close();
@@ -81,6 +88,10 @@ public:
     // Never blocks on a subscriber: at most a short lock of the subscriber list
     // and of each queue.
     void publish(EventPtr ev);
+    // Publishes a batch in order: one lock of the subscriber list and one
+    // wake-up per subscriber for the whole batch, not one per event (the
+    // ring-buffer thread hands over what one poll drained).
+    void publish_batch(const std::vector<EventPtr>& evs);
 
     HubStats stats() const;
     struct SubscriberStats {

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "export/json_encoder.h"
+
 namespace vigil::exporter {
 
 namespace pbutil = google::protobuf::util;
@@ -28,20 +30,32 @@ std::string json_escape(std::string_view s) {
     return out;
 }
 
-}  // namespace
-
-std::string to_json_line(const tetragon::GetEventsResponse& ev) {
+// protobuf's printer, for what the fast encoder leaves to it.
+void append_with_protobuf(const tetragon::GetEventsResponse& ev, std::string& out) {
     pbutil::JsonPrintOptions opts;
     opts.add_whitespace = false;
     opts.always_print_primitive_fields = false;
     opts.always_print_enums_as_ints = false;
     opts.preserve_proto_field_names = true;
 
-    std::string out;
-    auto status = pbutil::MessageToJsonString(ev, &out, opts);
+    std::string json;
+    auto status = pbutil::MessageToJsonString(ev, &json, opts);
     if (!status.ok()) {
-        return "{\"vigil_encode_error\":\"" + json_escape(std::string(status.message())) + "\"}";
+        out += "{\"vigil_encode_error\":\"" + json_escape(std::string(status.message())) + "\"}";
+        return;
     }
+    out += json;
+}
+
+}  // namespace
+
+void append_json_line(const tetragon::GetEventsResponse& ev, std::string& out) {
+    if (!append_json(ev, out)) append_with_protobuf(ev, out);
+}
+
+std::string to_json_line(const tetragon::GetEventsResponse& ev) {
+    std::string out;
+    append_json_line(ev, out);
     return out;
 }
 

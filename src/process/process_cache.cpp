@@ -18,7 +18,7 @@ ProcessCache::ProcessCache(std::string node_name, std::size_t capacity)
     kernel.flags = model::kFlagProcFS;
     fill_ids(kernel);
     Entry& e = entries_[kKernelKey];
-    e.process = std::move(kernel);
+    e.process = std::make_shared<const model::Process>(std::move(kernel));
     e.refcnt = 1;
     e.pinned = true;
     e.self_held = true;
@@ -54,7 +54,7 @@ void ProcessCache::on_fork(const model::ProcessKey& child, const model::ProcessK
     if (lookup(child) != nullptr) return;  // replayed record
     model::Process p;
     if (const Entry* pe = lookup(parent)) {
-        p = pe->process;  // same image: binary, args, cwd, creds, ns, cgroup
+        p = *pe->process;  // same image: binary, args, cwd, creds, ns, cgroup
     } else {
         ++misses_;
     }
@@ -76,13 +76,15 @@ Snapshot ProcessCache::on_exit(const model::ExitEvent& ev) {
     Entry* e = lookup(ev.key);
     if (e == nullptr) {
         ++misses_;
+        auto p = std::make_shared<model::Process>();
+        p->key = ev.key;
+        p->pid = ev.key.pid;
+        p->tid = ev.tid;
+        p->start_ktime = ev.key.ktime;
+        p->flags = model::kFlagUnknown;
+        p->exec_id = make_exec_id(node_, ev.key.ktime, ev.key.pid);
         Snapshot stub;
-        stub.process.key = ev.key;
-        stub.process.pid = ev.key.pid;
-        stub.process.tid = ev.tid;
-        stub.process.start_ktime = ev.key.ktime;
-        stub.process.flags = model::kFlagUnknown;
-        stub.process.exec_id = make_exec_id(node_, ev.key.ktime, ev.key.pid);
+        stub.process = std::move(p);
         return stub;
     }
     touch(*e);
@@ -122,7 +124,7 @@ std::optional<model::Process> ProcessCache::find(const model::ProcessKey& key) c
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
-    return it->second.process;
+    return *it->second.process;
 }
 
 void ProcessCache::gc() {
@@ -165,7 +167,7 @@ ProcessCache::Entry& ProcessCache::insert(model::Process p, const model::Process
     while (entries_.size() >= capacity_) evict_one(keep);
     const model::ProcessKey key = p.key;
     Entry& e = entries_[key];
-    e.process = std::move(p);
+    e.process = std::make_shared<const model::Process>(std::move(p));
     e.refcnt = 1;  // process++
     e.self_held = true;
     e.color = GcColor::kInUse;
@@ -175,7 +177,7 @@ ProcessCache::Entry& ProcessCache::insert(model::Process p, const model::Process
 }
 
 void ProcessCache::link_parent(Entry& e) {
-    Entry* parent = lookup(e.process.parent_key);
+    Entry* parent = lookup(e.process->parent_key);
     if (parent == nullptr || parent == &e) return;
     ref_inc(*parent);  // parent++
     e.parent_held = true;
@@ -209,7 +211,7 @@ void ProcessCache::release_self(Entry& e) {
 void ProcessCache::release_parent(Entry& e) {
     if (!e.parent_held) return;
     e.parent_held = false;
-    if (Entry* parent = lookup(e.process.parent_key)) ref_dec(*parent);  // parent--
+    if (Entry* parent = lookup(e.process->parent_key)) ref_dec(*parent);  // parent--
 }
 
 void ProcessCache::touch(Entry& e) {
@@ -256,7 +258,7 @@ Snapshot ProcessCache::snapshot_of(const Entry& e) const {
     Snapshot s;
     s.process = e.process;
     s.refcnt = e.refcnt;
-    auto it = entries_.find(e.process.parent_key);
+    auto it = entries_.find(e.process->parent_key);
     if (it != entries_.end() && &it->second != &e) {
         s.parent = it->second.process;
         s.parent_refcnt = it->second.refcnt;

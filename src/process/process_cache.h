@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,11 +29,13 @@
 
 namespace vigil::process {
 
-// What an event needs, copied out under the lock.
+// What an event needs, taken under the lock. Cached images are immutable
+// once inserted, so a snapshot shares them instead of copying their strings
+// (two Process copies per event were the enrichment's main cost).
 struct Snapshot {
-    model::Process process;  // exec_id / parent_exec_id filled
+    std::shared_ptr<const model::Process> process;  // never null; exec_id / parent_exec_id filled
     std::uint32_t refcnt = 0;
-    std::optional<model::Process> parent;
+    std::shared_ptr<const model::Process> parent;  // null when the parent is not cached
     std::uint32_t parent_refcnt = 0;
 };
 
@@ -93,7 +96,7 @@ private:
     enum class GcColor { kInUse, kDeletePending, kDeleteReady };
 
     struct Entry {
-        model::Process process;
+        std::shared_ptr<const model::Process> process;  // never null
         std::uint32_t refcnt = 0;
         GcColor color = GcColor::kInUse;
         bool pinned = false;       // the kernel entry: never evicted or removed

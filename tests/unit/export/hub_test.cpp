@@ -171,3 +171,42 @@ TEST(Hub, ConcurrentPublishAndConsumeAccountForEveryEvent) {
 
 }  // namespace
 }  // namespace vigil::exporter
+
+namespace vigil::exporter {
+namespace {
+
+TEST(HubBatch, PublishBatchKeepsOrderAndDropsTheNewestWhenFull) {
+    Hub hub(4);
+    auto sub = hub.subscribe("s");
+    std::vector<EventPtr> batch;
+    for (std::uint32_t i = 1; i <= 6; ++i) batch.push_back(event_with_pid(i));
+    hub.publish_batch(batch);
+    EXPECT_EQ(hub.stats().published, 6u);
+    EXPECT_EQ(hub.stats().dropped, 2u);
+    EXPECT_EQ(sub->dropped(), 2u);
+    std::vector<EventPtr> got;
+    EXPECT_EQ(sub->pop_batch(got, 3, 0ms), 3u);
+    EXPECT_EQ(sub->pop_batch(got, 10, 0ms), 1u);
+    ASSERT_EQ(got.size(), 4u);
+    for (std::uint32_t i = 0; i < 4; ++i) EXPECT_EQ(pid_of(got[i]), i + 1);
+    EXPECT_EQ(sub->delivered(), 4u);
+    EXPECT_EQ(sub->pop_batch(got, 10, 0ms), 0u) << "empty queue times out";
+}
+
+TEST(HubBatch, PopBatchWakesForAPublishAndEndsOnClose) {
+    Hub hub(16);
+    auto sub = hub.subscribe("s");
+    auto waiter = std::async(std::launch::async, [&] {
+        std::vector<EventPtr> got;
+        return sub->pop_batch(got, 16, 10s);
+    });
+    hub.publish_batch({event_with_pid(7), event_with_pid(8)});
+    EXPECT_GE(waiter.get(), 1u);
+    sub->close();
+    std::vector<EventPtr> rest;
+    sub->pop_batch(rest, 16, 10s);  // whatever was left is still handed out
+    EXPECT_EQ(sub->pop_batch(rest, 16, 10s), 0u) << "closed and drained returns at once";
+}
+
+}  // namespace
+}  // namespace vigil::exporter

@@ -62,21 +62,21 @@ struct CacheWithInit : ::testing::Test {
 TEST_F(CacheWithInit, KernelEntryIsInitsParent) {
     auto init = cache.get(kInit);
     ASSERT_TRUE(init.has_value());
-    ASSERT_TRUE(init->parent.has_value()) << "init must be linked to the kernel entry";
+    ASSERT_TRUE(init->parent != nullptr) << "init must be linked to the kernel entry";
     EXPECT_EQ(init->parent->binary, "<kernel>");
-    EXPECT_EQ(init->process.parent_exec_id, make_exec_id(kNode, 1, 0));
-    EXPECT_EQ(init->process.exec_id, make_exec_id(kNode, kInit.ktime, 1));
-    EXPECT_EQ(init->process.flags, static_cast<std::uint32_t>(model::kFlagProcFS));
+    EXPECT_EQ(init->process->parent_exec_id, make_exec_id(kNode, 1, 0));
+    EXPECT_EQ(init->process->exec_id, make_exec_id(kNode, kInit.ktime, 1));
+    EXPECT_EQ(init->process->flags, static_cast<std::uint32_t>(model::kFlagProcFS));
 }
 
 TEST_F(CacheWithInit, ExecLinksParentAndTakesOneReferenceEach) {
     Snapshot s = cache.on_exec(make_proc(200, 5000, kInit, "/bin/sh"), {});
     EXPECT_EQ(s.refcnt, 1u);  // process++
-    ASSERT_TRUE(s.parent.has_value());
+    ASSERT_TRUE(s.parent != nullptr);
     EXPECT_EQ(s.parent->binary, "/sbin/init");
     EXPECT_EQ(s.parent_refcnt, 2u);  // its own + parent++ from the child
-    EXPECT_EQ(s.process.exec_id, make_exec_id(kNode, 5000, 200));
-    EXPECT_EQ(s.process.parent_exec_id, make_exec_id(kNode, kInit.ktime, 1));
+    EXPECT_EQ(s.process->exec_id, make_exec_id(kNode, 5000, 200));
+    EXPECT_EQ(s.process->parent_exec_id, make_exec_id(kNode, kInit.ktime, 1));
     EXPECT_EQ(refcnt(cache, kInit), 2u);
 
     // A grandchild references the child, not init.
@@ -90,15 +90,15 @@ TEST_F(CacheWithInit, ReplayedExecDoesNotCountTwice) {
     cache.on_exec(make_proc(200, 5000, kInit), {});
     Snapshot again = cache.on_exec(make_proc(200, 5000, kInit, "/other"), {});
     EXPECT_EQ(again.refcnt, 1u);
-    EXPECT_EQ(again.process.binary, "/usr/bin/true") << "a replay must not overwrite";
+    EXPECT_EQ(again.process->binary, "/usr/bin/true") << "a replay must not overwrite";
     EXPECT_EQ(refcnt(cache, kInit), 2u);
 }
 
 TEST_F(CacheWithInit, ExecWithParentMissingStillCachesTheImage) {
     Snapshot s = cache.on_exec(make_proc(200, 5000, {77, 4000}), {});
     EXPECT_EQ(s.refcnt, 1u);
-    EXPECT_FALSE(s.parent.has_value());
-    EXPECT_EQ(s.process.parent_exec_id, make_exec_id(kNode, 4000, 77));
+    EXPECT_FALSE(s.parent != nullptr);
+    EXPECT_EQ(s.process->parent_exec_id, make_exec_id(kNode, 4000, 77));
 }
 
 TEST_F(CacheWithInit, ForkCopiesParentWithCloneFlag) {
@@ -184,10 +184,10 @@ TEST_F(CacheWithInit, ExitSnapshotShowsPostExitCounts) {
     const model::ProcessKey sh{200, 5000};
     cache.on_exec(make_proc(sh.pid, sh.ktime, kInit, "/bin/sh"), {});
     Snapshot s = cache.on_exit(make_exit(sh));
-    EXPECT_EQ(s.process.binary, "/bin/sh");
+    EXPECT_EQ(s.process->binary, "/bin/sh");
     EXPECT_EQ(s.refcnt, 0u);         // process--
     EXPECT_EQ(s.parent_refcnt, 1u);  // parent--
-    ASSERT_TRUE(s.parent.has_value());
+    ASSERT_TRUE(s.parent != nullptr);
     EXPECT_EQ(s.parent->binary, "/sbin/init");
 
     // A duplicate exit record must not drive counts further down.
@@ -223,12 +223,12 @@ TEST_F(CacheWithInit, ParentOutlivesItsExitWhileAChildLives) {
 
 TEST_F(CacheWithInit, UnknownExitGivesStubAndCountsMiss) {
     Snapshot s = cache.on_exit(make_exit({4242, 9000}, 4243));
-    EXPECT_EQ(s.process.pid, 4242u);
-    EXPECT_EQ(s.process.tid, 4243u);
-    EXPECT_EQ(s.process.start_ktime, 9000u);
-    EXPECT_EQ(s.process.flags, static_cast<std::uint32_t>(model::kFlagUnknown));
-    EXPECT_EQ(s.process.exec_id, make_exec_id(kNode, 9000, 4242));
-    EXPECT_FALSE(s.parent.has_value());
+    EXPECT_EQ(s.process->pid, 4242u);
+    EXPECT_EQ(s.process->tid, 4243u);
+    EXPECT_EQ(s.process->start_ktime, 9000u);
+    EXPECT_EQ(s.process->flags, static_cast<std::uint32_t>(model::kFlagUnknown));
+    EXPECT_EQ(s.process->exec_id, make_exec_id(kNode, 9000, 4242));
+    EXPECT_FALSE(s.parent != nullptr);
     EXPECT_EQ(cache.stats().misses, 1u);
     EXPECT_FALSE(cache.find({4242, 9000}).has_value()) << "a stub is not cached";
 }
@@ -264,8 +264,8 @@ TEST_F(CacheWithInit, AddProcfsDoesNotOverwrite) {
     const model::ProcessKey sh{200, 5000};
     cache.on_exec(make_proc(sh.pid, sh.ktime, kInit, "/bin/sh"), {});
     Snapshot s = cache.add_procfs(make_proc(sh.pid, sh.ktime, kInit, "/from/proc"));
-    EXPECT_EQ(s.process.binary, "/bin/sh");
-    EXPECT_EQ(s.process.flags, static_cast<std::uint32_t>(model::kFlagExecve))
+    EXPECT_EQ(s.process->binary, "/bin/sh");
+    EXPECT_EQ(s.process->flags, static_cast<std::uint32_t>(model::kFlagExecve))
         << "the exec entry keeps its flags";
     EXPECT_EQ(s.refcnt, 1u);
     EXPECT_EQ(refcnt(cache, kInit), 2u) << "no second parent++";
@@ -279,9 +279,9 @@ TEST_F(CacheWithInit, AddProcfsSetsProcFsFlagAndIds) {
     model::Process p = make_proc(500, 3000, kInit, "/usr/sbin/sshd");
     p.flags = model::kFlagRootCwd;
     Snapshot s = cache.add_procfs(p);
-    EXPECT_EQ(s.process.flags,
+    EXPECT_EQ(s.process->flags,
               static_cast<std::uint32_t>(model::kFlagRootCwd | model::kFlagProcFS));
-    EXPECT_EQ(s.process.exec_id, make_exec_id(kNode, 3000, 500));
+    EXPECT_EQ(s.process->exec_id, make_exec_id(kNode, 3000, 500));
     EXPECT_EQ(s.parent_refcnt, 2u);
 }
 
@@ -304,7 +304,7 @@ TEST(ProcessCacheBound, StormOfTenTimesCapacityStaysBounded) {
     for (std::uint32_t i = 0; i < kStorm; ++i) {
         const std::uint32_t pid = 1000 + i;
         Snapshot s = cache.on_exec(make_proc(pid, 100000 + i, parent, "/usr/bin/cc"), {});
-        ASSERT_TRUE(s.parent.has_value()) << "parent evicted while being linked, i=" << i;
+        ASSERT_TRUE(s.parent != nullptr) << "parent evicted while being linked, i=" << i;
         ASSERT_LE(cache.stats().size, kCap) << "capacity exceeded at i=" << i;
     }
     const CacheStats st = cache.stats();
