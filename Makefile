@@ -9,7 +9,7 @@ define compile
 	cmake --build $(BUILD_DIR) -j$(NPROC)
 endef
 
-.PHONY: all build run test test-unit fuzz test-vm image bench clean
+.PHONY: all build run test test-unit test-asan asan-suite fuzz test-vm image bench clean
 all: build
 
 build:
@@ -28,6 +28,19 @@ test:
 	bash scripts/install-deps.sh --test
 	$(compile)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
+	$(if $(filter 1 yes true,$(SKIP_ASAN)),@echo "make test: SKIP_ASAN set, sanitizer stage skipped",$(MAKE) asan-suite)
+
+# The unit and kernel suites again, built with ASan+UBSan (CMakePresets.json "asan": build-asan/,
+# sanitizer options and the leak suppressions in scripts/lsan.supp). Part of `make test`
+# (SKIP_ASAN=1 leaves it out there); a second full build, so it roughly doubles the build time.
+test-asan:
+	bash scripts/install-deps.sh --test
+	$(MAKE) asan-suite
+
+asan-suite:
+	cmake --preset asan
+	cmake --build --preset asan -j$(NPROC)
+	ctest --preset asan
 
 test-unit:
 	bash scripts/install-deps.sh
@@ -78,4 +91,4 @@ bench:
 	python3 bench/run.py --build-dir $(BUILD_DIR) $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(BENCH),--only $(BENCH))
 
 clean:
-	rm -rf $(BUILD_DIR) $(BUILD_DIR)-fuzz
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-fuzz build-asan

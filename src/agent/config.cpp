@@ -51,6 +51,7 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
 
     std::string print_events = "none";
     std::string perm_text = "600";
+    std::string socket_mode_text = "660";
     app.add_option("--config", c.config_file, "YAML configuration file (keys are flag names)");
     app.add_option("--server-address", c.server_address,
                    "gRPC listen address: unix:///path or host:port")->capture_default_str();
@@ -104,6 +105,23 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                    "kubeconfig for the API server; empty: the in-cluster service account");
     app.add_option("--metrics-server", c.metrics_server,
                    "Prometheus /metrics and /healthz, /readyz on this address (\":2112\"); empty: off");
+
+    app.add_option("--server-socket-mode", socket_mode_text,
+                   "Unix socket mode, octal: who may use the gRPC API")->capture_default_str();
+    app.add_option("--server-socket-owner", c.server_socket_owner,
+                   "Unix socket owner: user name or number (empty: vigild's user)");
+    app.add_option("--server-socket-group", c.server_socket_group,
+                   "Unix socket group: group name or number (empty: vigild's group)");
+    app.add_option("--server-tls-cert-file", c.server_tls_cert_file,
+                   "PEM certificate: a TCP --server-address then speaks TLS");
+    app.add_option("--server-tls-key-file", c.server_tls_key_file, "PEM private key of --server-tls-cert-file");
+    app.add_option("--server-tls-client-ca-file", c.server_tls_client_ca_file,
+                   "PEM CA bundle: clients must present a certificate it signed");
+    app.add_option("--enable-policy-management", c.enable_policy_management,
+                   "Allow AddTracingPolicy, DeleteTracingPolicy, Enable/Disable/ConfigureTracingPolicy "
+                   "over gRPC")->capture_default_str();
+    app.add_option("--drop-capabilities", c.drop_capabilities,
+                   "After start-up keep only CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN")->capture_default_str();
 
     // Flags accepted from the file and the environment: every long option.
     std::vector<std::string> names;
@@ -189,13 +207,47 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
         if (code != 0 && out.error.message.empty()) out.error.message = e.what();
         return out;
     }
-    try {
-        std::size_t pos = 0;
-        unsigned long perm = std::stoul(perm_text, &pos, 8);
-        if (pos != perm_text.size() || perm > 0777) throw std::invalid_argument("range");
-        c.export_file_perm = static_cast<unsigned>(perm);
-    } catch (const std::exception&) {
-        out.error = {"--export-file-perm: '" + perm_text + "' is not an octal file mode like 600", 2};
+    auto octal_mode = [&out](const std::string& flag, const std::string& text, const char* example,
+                             unsigned& dest) {
+        try {
+            std::size_t pos = 0;
+            unsigned long perm = std::stoul(text, &pos, 8);
+            if (pos != text.size() || perm > 0777) throw std::invalid_argument("range");
+            dest = static_cast<unsigned>(perm);
+            return true;
+        } catch (const std::exception&) {
+            out.error = {flag + ": '" + text + "' is not an octal file mode like " + example, 2};
+            return false;
+        }
+    };
+    if (!octal_mode("--export-file-perm", perm_text, "600", c.export_file_perm)) return out;
+    if (!octal_mode("--server-socket-mode", socket_mode_text, "660", c.server_socket_mode)) return out;
+    if (c.server_socket_mode & 0007) {
+        // Anyone on the node could then add policies or read every event.
+        out.error = {"--server-socket-mode: " + socket_mode_text +
+                         " gives access to every user on the node; use at most 770 (owner and group)",
+                     2};
+        return out;
+    }
+    if (c.server_tls_cert_file.empty() != c.server_tls_key_file.empty()) {
+        out.error = {"--server-tls-cert-file and --server-tls-key-file go together; only one is set", 2};
+        return out;
+    }
+    if (!c.server_tls_client_ca_file.empty() && c.server_tls_cert_file.empty()) {
+        out.error = {"--server-tls-client-ca-file needs --server-tls-cert-file and --server-tls-key-file", 2};
+        return out;
+    }
+    const bool unix_address = c.server_address.rfind("unix:", 0) == 0;
+    if (!c.server_tls_cert_file.empty() && unix_address) {
+        out.error = {"--server-tls-cert-file: TLS needs a TCP --server-address (host:port), not " +
+                         c.server_address,
+                     2};
+        return out;
+    }
+    if (!unix_address && (!c.server_socket_owner.empty() || !c.server_socket_group.empty())) {
+        out.error = {"--server-socket-owner/--server-socket-group apply to a unix --server-address, not " +
+                         c.server_address,
+                     2};
         return out;
     }
     if (c.rb_size != 0) {

@@ -39,7 +39,17 @@ struct Config {
     std::string state_dir = "/var/lib/vigil";
     bool enable_k8s_api = false;       // pod metadata from the API server
     std::string k8s_kubeconfig_path;   // empty: in-cluster service account
-    std::string metrics_server;  // "host:port" or ":port" for /metrics, /healthz, /readyz; "" off  // policies added over gRPC persist here
+    std::string metrics_server;  // "host:port" or ":port" for /metrics, /healthz, /readyz; "" off
+
+    // Access to the gRPC API (docs/security.md).
+    unsigned server_socket_mode = 0660;       // unix socket file mode
+    std::string server_socket_owner;          // user name or uid; empty: vigild's
+    std::string server_socket_group;          // group name or gid; empty: vigild's
+    std::string server_tls_cert_file;         // PEM; set: TCP listener speaks TLS
+    std::string server_tls_key_file;
+    std::string server_tls_client_ca_file;    // set: client certificates required, verified
+    bool enable_policy_management = true;     // false: policy-changing RPCs are PERMISSION_DENIED
+    bool drop_capabilities = true;            // keep only the run-time capabilities after start-up
 };
 
 // Parses argv, the environment and the config file. Errors name the flag,

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +34,17 @@ grpc::Status policy_status(const Status& st) {
 
 grpc::Status no_policies() {
     return {grpc::StatusCode::UNAVAILABLE, "tracing policy management is not running"};
+}
+
+// OK when `method` (one that changes policies) may run.
+grpc::Status management_gate(const GrpcServerOptions& opts, const char* method) {
+    if (!opts.policy_management) {
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                std::string(method) + ": tracing policy management over gRPC is disabled on this node "
+                "(vigild --enable-policy-management=false); change policies in its policy directory instead"};
+    }
+    if (!opts.policies) return no_policies();
+    return grpc::Status::OK;
 }
 
 }  // namespace
@@ -71,22 +83,35 @@ public:
         c_.started.fetch_add(1);
         auto sub = hub_.subscribe("grpc " + ctx->peer());
         grpc::Status result = grpc::Status::OK;
-        while (!ctx->IsCancelled()) {
+        // Events are taken off the queue a batch at a time: one wake-up and
+        // one lock per batch instead of per event.
+        constexpr std::size_t kBatch = 256;
+        std::vector<EventPtr> batch;
+        batch.reserve(kBatch);
+        bool gone = false;
+        while (!gone && !ctx->IsCancelled()) {
             if (c_.stopping.load()) {
                 result = {grpc::StatusCode::UNAVAILABLE, "vigild is shutting down"};
                 break;
             }
-            EventPtr ev;
-            if (!sub->pop(ev, kPollInterval)) {
+            batch.clear();
+            if (sub->pop_batch(batch, kBatch, kPollInterval) == 0) {
                 if (sub->closed()) {
                     result = {grpc::StatusCode::UNAVAILABLE, "vigild is shutting down"};
                     break;
                 }
                 continue;
             }
-            if (!filter->matches(*ev)) continue;
-            if (!writer->Write(*ev)) break;  // client went away
-            c_.sent.fetch_add(1);
+            std::uint64_t sent = 0;
+            for (const EventPtr& ev : batch) {
+                if (!filter->matches(*ev)) continue;
+                if (!writer->Write(*ev)) {  // client went away
+                    gone = true;
+                    break;
+                }
+                ++sent;
+            }
+            c_.sent.fetch_add(sent);
         }
         std::uint64_t dropped = sub->dropped();
         c_.dropped.fetch_add(dropped);
@@ -128,7 +153,7 @@ public:
 
     grpc::Status AddTracingPolicy(grpc::ServerContext*, const tetragon::AddTracingPolicyRequest* req,
                                   tetragon::AddTracingPolicyResponse*) override {
-        if (!opts_.policies) return no_policies();
+        if (auto gate = management_gate(opts_, "AddTracingPolicy"); !gate.ok()) return gate;
         auto st = opts_.policies->add_yaml(req->yaml(), req->domain());
         if (!st) return {grpc::StatusCode::INVALID_ARGUMENT, st.error()};
         return grpc::Status::OK;
@@ -136,7 +161,7 @@ public:
     grpc::Status DeleteTracingPolicy(grpc::ServerContext*,
                                      const tetragon::DeleteTracingPolicyRequest* req,
                                      tetragon::DeleteTracingPolicyResponse*) override {
-        if (!opts_.policies) return no_policies();
+        if (auto gate = management_gate(opts_, "DeleteTracingPolicy"); !gate.ok()) return gate;
         auto st = opts_.policies->remove(req->name(), req->namespace_());
         if (!st) return {grpc::StatusCode::NOT_FOUND, st.error()};
         return grpc::Status::OK;
@@ -144,7 +169,7 @@ public:
     grpc::Status ConfigureTracingPolicy(grpc::ServerContext*,
                                         const tetragon::ConfigureTracingPolicyRequest* req,
                                         tetragon::ConfigureTracingPolicyResponse*) override {
-        if (!opts_.policies) return no_policies();
+        if (auto gate = management_gate(opts_, "ConfigureTracingPolicy"); !gate.ok()) return gate;
         std::optional<bool> enable, monitor;
         if (req->has_enable()) enable = req->enable();
         if (req->has_mode()) {
@@ -157,12 +182,12 @@ public:
     }
     grpc::Status EnableTracingPolicy(grpc::ServerContext*, const tetragon::EnableTracingPolicyRequest* req,
                                      tetragon::EnableTracingPolicyResponse*) override {
-        if (!opts_.policies) return no_policies();
+        if (auto gate = management_gate(opts_, "EnableTracingPolicy"); !gate.ok()) return gate;
         return policy_status(opts_.policies->configure(req->name(), req->namespace_(), true, std::nullopt));
     }
     grpc::Status DisableTracingPolicy(grpc::ServerContext*, const tetragon::DisableTracingPolicyRequest* req,
                                       tetragon::DisableTracingPolicyResponse*) override {
-        if (!opts_.policies) return no_policies();
+        if (auto gate = management_gate(opts_, "DisableTracingPolicy"); !gate.ok()) return gate;
         return policy_status(opts_.policies->configure(req->name(), req->namespace_(), false, std::nullopt));
     }
     grpc::Status ListTracingPolicies(grpc::ServerContext*,
@@ -210,48 +235,35 @@ GrpcServer::~GrpcServer() { shutdown(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::start(GrpcServerOptions opts, Hub& hub) {
     std::unique_ptr<GrpcServer> s(new GrpcServer(std::move(opts), hub));
-    s->socket_path_ = unix_socket_path(s->opts_.address);
-    if (s->opts_.address.rfind("unix:", 0) == 0 && s->socket_path_.empty()) {
-        return make_error("--server-address " + s->opts_.address +
-                          ": a unix address must be unix:///absolute/path");
+    const std::string& address = s->opts_.address;
+    s->socket_path_ = unix_socket_path(address);
+    if (address.rfind("unix:", 0) == 0 && s->socket_path_.empty()) {
+        return make_error("--server-address " + address + ": a unix address must be unix:///absolute/path");
     }
+    if (auto st = check_listen_access(address, s->opts_.access); !st) return make_error(st.error());
+    auto creds = server_credentials(s->opts_.access.tls);
+    if (!creds) return make_error(creds.error());
     if (!s->socket_path_.empty()) {
-        std::filesystem::path p(s->socket_path_);
-        if (!p.is_absolute()) {
-            return make_error("--server-address " + s->opts_.address +
-                              ": the socket path must be absolute (unix:///path)");
-        }
-        std::error_code ec;
-        std::filesystem::create_directories(p.parent_path(), ec);
-        if (ec) {
-            return make_error("--server-address: cannot create " + p.parent_path().string() +
-                              ": " + ec.message());
-        }
-        struct stat st{};
-        if (lstat(p.c_str(), &st) == 0) {
-            if (!S_ISSOCK(st.st_mode)) {
-                return make_error("--server-address: " + p.string() +
-                                  " exists and is not a socket; refusing to replace it");
-            }
-            ::unlink(p.c_str());
-        }
+        if (auto st = prepare_socket_path(address, s->socket_path_); !st) return make_error(st.error());
     }
     s->service_ = std::make_unique<Service>(s->opts_, hub, s->counters_);
     grpc::ServerBuilder builder;
     int bound_port = 0;
-    builder.AddListeningPort(s->opts_.address, grpc::InsecureServerCredentials(),
-                             s->socket_path_.empty() ? &bound_port : nullptr);
+    builder.AddListeningPort(address, *creds, s->socket_path_.empty() ? &bound_port : nullptr);
     builder.RegisterService(s->service_.get());
     builder.SetMaxReceiveMessageSize(s->opts_.max_request_bytes);
-    s->server_ = builder.BuildAndStart();
+    {
+        // The socket file is bound with the umask's mode; keep it private
+        // until secure_socket() gives it its owner, group and mode.
+        PrivateUmask private_umask;
+        s->server_ = builder.BuildAndStart();
+    }
     if (!s->server_ || (s->socket_path_.empty() && bound_port == 0)) {
         s->server_.reset();
-        return make_error("--server-address " + s->opts_.address +
-                          ": cannot listen there (address in use or not valid)");
+        return make_error("--server-address " + address + ": cannot listen there (address in use or not valid)");
     }
-    if (!s->socket_path_.empty() &&
-        ::chmod(s->socket_path_.c_str(), static_cast<mode_t>(s->opts_.socket_mode)) != 0) {
-        return make_error("cannot set mode of " + s->socket_path_ + ": " + std::strerror(errno));
+    if (!s->socket_path_.empty()) {
+        if (auto st = secure_socket(s->socket_path_, s->opts_.access); !st) return make_error(st.error());
     }
     return s;
 }

@@ -15,6 +15,7 @@
 
 #include "common/result.h"
 #include "export/filters.h"
+#include "export/grpc_listen.h"
 #include "export/hub.h"
 #include "export/policy_api.h"
 
@@ -28,7 +29,8 @@ struct GrpcServerOptions {
     // "unix:///abs/path" or "host:port" (TCP; bind to loopback unless the
     // operator really means otherwise).
     std::string address = "unix:///var/run/vigil/vigil.sock";
-    unsigned socket_mode = 0660;           // applied to the unix socket file
+    // Unix socket owner/group/mode; TLS (and client certificates) for TCP.
+    ListenAccess access;
     std::size_t max_streams = 64;          // concurrent GetEvents streams
     int max_request_bytes = 1 << 20;       // larger requests are refused by gRPC
     FilterLimits filter_limits;
@@ -37,6 +39,9 @@ struct GrpcServerOptions {
     std::vector<std::pair<std::string, bool>> probes;
     // Tracing policy management; null: those RPCs answer UNAVAILABLE.
     PolicyApi* policies = nullptr;
+    // false: the RPCs that change policies answer PERMISSION_DENIED
+    // (ListTracingPolicies still answers).
+    bool policy_management = true;
 };
 
 struct GrpcStats {

@@ -1,6 +1,7 @@
 #include "policy/reader.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "policy/suggest.h"
 #include "policy/values.h"
@@ -123,6 +124,9 @@ Fields Reader::free_fields(const YAML::Node& n, const std::string& path, std::st
         return out;
     }
     out.ok = true;
+    // A set, not Fields::find: a hostile mapping with 100k keys made the
+    // duplicate check quadratic (12 s for a 900 KB AddTracingPolicy).
+    std::unordered_set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
         if (!visit(it->first, path)) break;
         if (!it->first.IsScalar()) {
@@ -131,7 +135,7 @@ Fields Reader::free_fields(const YAML::Node& n, const std::string& path, std::st
             continue;
         }
         std::string key = it->first.Scalar();
-        if (out.find(key)) {
+        if (!seen.insert(key).second) {
             error(pos(it->first, child_path(path, key)),
                   "duplicate field '" + key + "'; each field may appear once");
             continue;
