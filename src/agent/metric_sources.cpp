@@ -6,8 +6,15 @@ namespace vigil::agent {
 
 namespace {
 
-// Names of the BPF-side counters (enum vigil_stat order) that mean a loss.
-constexpr const char* kBpfErrorNames[] = {"ringbuf_reserve", "proc_map_full", "probe_read"};
+// The BPF-side counters (enum vigil_stat in abi.h) that mean a loss, by index.
+struct BpfError {
+    std::size_t stat;
+    const char* name;
+};
+constexpr BpfError kBpfErrors[] = {
+    {0, "ringbuf_reserve"}, {1, "proc_map_full"}, {2, "probe_read"},
+    {6, "hook_no_config"},  {7, "ret_map_full"},  {8, "ret_missing"},
+};
 
 }  // namespace
 
@@ -52,8 +59,8 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
     s.bpf_errors = [sensor] {
         auto ks = sensor->kernel_stats();
         std::vector<metrics::Sample> out;
-        for (std::size_t i = 0; i < std::size(kBpfErrorNames) && i < ks.size(); ++i) {
-            out.push_back({{kBpfErrorNames[i]}, static_cast<double>(ks[i])});
+        for (const auto& e : kBpfErrors) {
+            if (e.stat < ks.size()) out.push_back({{e.name}, static_cast<double>(ks[e.stat])});
         }
         return out;
     };

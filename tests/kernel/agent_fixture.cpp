@@ -29,6 +29,13 @@
 #include "export/json_codec.h"
 
 namespace vigil::kt {
+
+Millis scaled(Millis base) {
+    const char* v = std::getenv("VIGIL_KT_TIME_SCALE");
+    long k = v ? std::strtol(v, nullptr, 10) : 1;
+    if (k < 1 || k > 20) k = 1;
+    return base * k;
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -36,9 +36,12 @@ using namespace std::chrono_literals;
 using Millis = std::chrono::milliseconds;
 
 // Generous defaults: the machine is shared, and a failing wait costs only time.
-inline constexpr Millis kReadyTimeout = 20s;
-inline constexpr Millis kEventTimeout = 10s;
-inline constexpr Millis kStopTimeout = 15s;
+// Under qemu TCG (tests/vm) everything is several times slower: the guest
+// sets VIGIL_KT_TIME_SCALE (a whole number) and every deadline stretches.
+Millis scaled(Millis base);
+inline const Millis kReadyTimeout = scaled(20s);
+inline const Millis kEventTimeout = scaled(10s);
+inline const Millis kStopTimeout = scaled(15s);
 
 std::string build_dir();
 std::string vigild_path();
