@@ -20,11 +20,14 @@ static __always_inline void event__fill_header(struct vigil_event_header *h, __u
 	h->cgroup_id = bpf_get_current_cgroup_id();
 }
 
-/* Copy a finished record into the ring buffer; a full buffer is counted. */
-static __always_inline void event__submit(void *rec, __u64 size)
+/* Copy a finished record into the ring buffer; a full buffer is counted. 1 if it went in. */
+static __always_inline int event__submit(void *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&vigil_events, rec, size, 0) < 0)
+	if (bpf_ringbuf_output(&vigil_events, rec, size, 0) < 0) {
 		stats__inc(VIGIL_STAT_RB_RESERVE_FAIL);
+		return 0;
+	}
+	return 1;
 }
 
 #endif /* VIGIL_EVENT_H */

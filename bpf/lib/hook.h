@@ -493,6 +493,7 @@ static __always_inline __s32 hook__emit(struct vigil_heap *heap, __u32 hook_id, 
 
 	heap->off = sizeof(struct vigil_hook_record);
 	rec->nargs = heap->cfg.nargs;
+	rec->ret = ret; /* matchReturnArgs reads it */
 	hook__capture_some(heap, ret, 1);
 	sel_idx = sel__first_match(heap, hook_id);
 	if (sel_idx < 0)
@@ -508,14 +509,17 @@ static __always_inline __s32 hook__emit(struct vigil_heap *heap, __u32 hook_id, 
 	if (!post)
 		return override;
 	hook__capture_some(heap, ret, 0);
+	if (heap->cfg.nselectors && sel__rate_limited(heap, hook_id, (__u32)sel_idx))
+		return override;
 	size = heap->off;
 	if (size > VIGIL_HEAP_REC_LIMIT)
 		size = VIGIL_HEAP_REC_LIMIT;
 	event__fill_header(&rec->hdr, VIGIL_EVENT_HOOK, size, now);
 	if (size < sizeof(struct vigil_hook_record))
 		return override;
-	event__submit(heap->rec, size);
-	hook__count(hook_id, VIGIL_HOOK_STAT_POSTED);
+	/* posted counts records that reached the ring buffer; the others are ring-buffer losses. */
+	if (event__submit(heap->rec, size))
+		hook__count(hook_id, VIGIL_HOOK_STAT_POSTED);
 	return override;
 }
 
@@ -570,6 +574,31 @@ static __always_inline void hook__tp_fields(struct vigil_heap *heap, __u64 ctx)
 	}
 }
 
+/*
+ * Scoped hooks (cfg.scope_id != 0) run only for tasks in their scope's
+ * cgroups. The set holds each selected container's own cgroup; the task may
+ * sit in a cgroup nested below it (systemd in the container, a workload's
+ * sub-cgroups), created at any time, so the task's ancestors are checked
+ * here rather than vigild chasing every descendant. Level 0 is the root,
+ * which is never in a set; the helper returns 0 past the task's own level.
+ */
+static __always_inline int hook__in_scope(__u32 scope_id)
+{
+	struct vigil_scope_key k = {.scope_id = scope_id};
+	__u32 level;
+
+	if (scope_id == 0)
+		return 1;
+	for (level = 1; level <= VIGIL_SCOPE_LEVELS; level++) {
+		k.cgroup_id = bpf_get_current_ancestor_cgroup_id(level);
+		if (k.cgroup_id == 0)
+			break;
+		if (bpf_map_lookup_elem(&vigil_scope_cgroups, &k))
+			return 1;
+	}
+	return 0;
+}
+
 /* How hook__run uses the arguments in heap->raw. */
 #define HOOK_AT_ENTRY 0 /* emit now, or save them for a return hook */
 #define HOOK_AT_EXIT 1  /* emit with the arguments saved at entry and ret */
@@ -588,6 +617,11 @@ __noinline int hook__run(struct vigil_heap *heap, __u32 hook_id, __s64 ret, __u3
 
 	if (!heap || !hook__prepare(heap, hook_id))
 		return 0;
+	/* Before anything is captured or saved: out of scope, the call never happened. */
+	if (!hook__in_scope(heap->cfg.scope_id)) {
+		stats__inc(VIGIL_STAT_OUT_OF_SCOPE);
+		return 0;
+	}
 	if (mode == HOOK_AT_EXIT) {
 		if (!(heap->cfg.flags & VIGIL_HOOK_CFG_RETURN))
 			return 0;

@@ -63,6 +63,7 @@ struct vigil_heap {
 	struct vigil_str_key skey;    /* selectors: exact-string lookups */
 	struct vigil_lpm_key lkey;    /* selectors: prefix/postfix lookups */
 	struct vigil_bin bin;         /* exec: the binary path for vigil_bins */
+	struct vigil_rate_key rkey;   /* selectors: rateLimit lookups */
 	__u8 slack[8];                /* key copies are bounded to 255 bytes, keys hold 252 */
 };
 
@@ -185,5 +186,49 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_follow_set);
 } vigil_follow_sets SEC(".maps");
+
+/* The matchBinaries sets with followChildren, for the fork program to extend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_BIN_FOLLOW_MAX);
+	__type(key, __u32);
+	__type(value, struct vigil_bin_follow_set);
+} vigil_bin_follow_sets SEC(".maps");
+
+/*
+ * vigil_sel_stats: per-CPU counters per selector (slots in abi.h): how often
+ * each selector matched and how many of its posts rateLimit suppressed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_HOOK_MAX * VIGIL_SELECTORS_MAX * VIGIL_SEL_STAT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vigil_sel_stats SEC(".maps");
+
+/*
+ * vigil_rate: Post rateLimit, identical event -> time of its last post.
+ * LRU: a forgotten entry only lets one extra event through.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vigil_rate_key);
+	__type(value, __u64);
+} vigil_rate SEC(".maps");
+
+/*
+ * vigil_scope_cgroups: (scope id, cgroup id) pairs; a scoped hook runs only
+ * where the task's cgroup or an ancestor is paired with its scope id
+ * (vigil_hook_config.scope_id). vigild rewrites a scope's pairs when pods
+ * come, go or change labels.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_SCOPE_CGROUPS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_scope_key);
+	__type(value, __u8);
+} vigil_scope_cgroups SEC(".maps");
 
 #endif /* VIGIL_MAPS_H */

@@ -168,6 +168,11 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 	__u32 pos = f->pos;
 	int hit;
 
+	if (pos == VIGIL_SEL_POS_RETURN) {
+		/* matchReturnArgs: integer operators on the return value. */
+		hit = sel__int_match(f, (__u64)rec->ret);
+		return sel__negated(f->op) ? !hit : hit;
+	}
 	if (pos >= VIGIL_HOOK_ARGS_MAX)
 		return 0;
 	a = &rec->args[pos];
@@ -248,9 +253,16 @@ static __always_inline int sel__pids_match(const struct vigil_sel_pids *p)
 	return p->op == VIGIL_OP_NEQ ? !member : member;
 }
 
-static __always_inline int sel__bins_match(struct vigil_heap *heap, const struct vigil_sel_bins *b)
+/*
+ * matchBinaries (parent = 0) or matchParentBinaries (parent = 1): the exec
+ * path of the caller or of its real parent, or with followChildren the sets
+ * an ancestor's binary put the process in (see fork.bpf.c).
+ */
+static __always_inline int sel__bins_match(struct vigil_heap *heap, const struct vigil_sel_bins *b,
+					   int parent)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = parent ? BPF_CORE_READ(task, real_parent, tgid) : bpf_get_current_pid_tgid() >> 32;
 	struct vigil_bin *bin = bpf_map_lookup_elem(&vigil_bins, &tgid);
 	__u32 at = VIGIL_HEAP_REC_LIMIT;
 	int hit = 0;
@@ -259,10 +271,94 @@ static __always_inline int sel__bins_match(struct vigil_heap *heap, const struct
 	if (bin) {
 		__u32 len = bin->len > VIGIL_STR_MAX ? VIGIL_STR_MAX : bin->len;
 
-		bpf_probe_read_kernel(&heap->rec[at], sel__bound(len), bin->path);
-		hit = sel__str_in_set(heap, b->set_id, at, len, b->op);
+		if ((b->flags & VIGIL_BINS_F_FOLLOW) && ((bin->follow >> (b->follow_slot & 63)) & 1))
+			hit = 1;
+		if (!hit) {
+			bpf_probe_read_kernel(&heap->rec[at], sel__bound(len), bin->path);
+			hit = sel__str_in_set(heap, b->set_id, at, len, b->op);
+		}
 	}
 	return sel__negated(b->op) ? !hit : hit;
+}
+
+/* The calling task's namespace inode of kind slot (enum vigil_ns_slot); 0 if unknown. */
+static __always_inline __u32 sel__ns_inum(struct task_struct *task, __u32 slot)
+{
+	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+
+	switch (slot) {
+	case VIGIL_NS_UTS:
+		return BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	case VIGIL_NS_IPC:
+		return BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	case VIGIL_NS_MNT:
+		return BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	case VIGIL_NS_PID: {
+		struct pid *tp = BPF_CORE_READ(task, thread_pid);
+		unsigned int level = BPF_CORE_READ(tp, level) & 31;
+		struct upid up = {};
+
+		bpf_core_read(&up, sizeof(up), &tp->numbers[level]);
+		return up.ns ? BPF_CORE_READ(up.ns, ns.inum) : 0;
+	}
+	case VIGIL_NS_PID_FOR_CHILDREN:
+		return BPF_CORE_READ(nsp, pid_ns_for_children, ns.inum);
+	case VIGIL_NS_NET:
+		return BPF_CORE_READ(nsp, net_ns, ns.inum);
+	case VIGIL_NS_TIME:
+		if (bpf_core_field_exists(nsp->time_ns))
+			return BPF_CORE_READ(nsp, time_ns, ns.inum);
+		return 0;
+	case VIGIL_NS_TIME_FOR_CHILDREN:
+		if (bpf_core_field_exists(nsp->time_ns_for_children))
+			return BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
+		return 0;
+	case VIGIL_NS_CGROUP:
+		return BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	case VIGIL_NS_USER:
+		return BPF_CORE_READ(task, cred, user_ns, ns.inum);
+	}
+	return 0;
+}
+
+/*
+ * matchNamespaces of selector idx: every entry must hold (In: the inode is
+ * one of the values; NotIn: none of them). Global: verified once.
+ */
+__noinline int sel__ns_match(__u32 idx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vigil_selector *sel = bpf_map_lookup_elem(&vigil_selectors, &idx);
+	__u32 i, j;
+
+	if (!sel)
+		return 0;
+	for (i = 0; i < VIGIL_SEL_NS_MAX; i++) {
+		struct vigil_sel_ns *e;
+		__u32 inum;
+		int member = 0;
+
+		if (i >= sel->nns)
+			break;
+		e = &sel->ns[i];
+		inum = sel__ns_inum(task, e->slot);
+		for (j = 0; j < VIGIL_SEL_NS_VALS_MAX; j++) {
+			if (j < e->nvals && e->vals[j] == inum)
+				member = 1;
+		}
+		if ((e->op == VIGIL_OP_NEQ) == member)
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline void sel__count(__u32 sel_key, __u32 slot)
+{
+	__u32 idx = sel_key * VIGIL_SEL_STAT_SLOTS + slot;
+	__u64 *v = bpf_map_lookup_elem(&vigil_sel_stats, &idx);
+
+	if (v)
+		*v += 1;
 }
 
 /* Does selector `idx` of the hook match this call? */
@@ -275,7 +371,11 @@ __noinline int sel__match(struct vigil_heap *heap, __u32 idx)
 		return 0;
 	if (sel->pids.op != VIGIL_OP_NONE && !sel__pids_match(&sel->pids))
 		return 0;
-	if (sel->bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->bins))
+	if (sel->bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->bins, 0))
+		return 0;
+	if (sel->parent_bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->parent_bins, 1))
+		return 0;
+	if (sel->nns && !sel__ns_match(idx))
 		return 0;
 	for (i = 0; i < VIGIL_SEL_ARGS_MAX; i++) {
 		if (i >= sel->nargs)
@@ -299,10 +399,114 @@ static __always_inline int sel__first_match(struct vigil_heap *heap, __u32 hook_
 	for (i = 0; i < VIGIL_SELECTORS_MAX; i++) {
 		if (i >= n)
 			break;
-		if (sel__match(heap, hook_id * VIGIL_SELECTORS_MAX + i))
+		if (sel__match(heap, hook_id * VIGIL_SELECTORS_MAX + i)) {
+			sel__count(hook_id * VIGIL_SELECTORS_MAX + i, VIGIL_SEL_STAT_MATCHED);
 			return (int)i;
+		}
 	}
 	return -1;
+}
+
+/* Argument types whose raw value identifies the argument (not a pointer). */
+static __always_inline int sel__value_counts(__u8 type)
+{
+	return type == VIGIL_ARG_S32 || type == VIGIL_ARG_U32 || type == VIGIL_ARG_S64 ||
+	       type == VIGIL_ARG_U64 || type == VIGIL_ARG_FD || type == VIGIL_ARG_CAPS;
+}
+
+/*
+ * Post rateLimit of selector sel_idx: 1 if an identical event (same hook,
+ * selector, scope and arguments, see struct vigil_rate_key) was posted less
+ * than rate_ms ago, so this one is suppressed (and counted); else records
+ * now as the last post and returns 0. Runs on the fully captured record.
+ */
+__noinline int sel__rate_limited(struct vigil_heap *heap, __u32 hook_id, __u32 sel_idx)
+{
+	__u32 key = hook_id * VIGIL_SELECTORS_MAX + sel_idx, i, j;
+	struct vigil_hook_record *rec;
+	struct vigil_selector *sel;
+	struct vigil_heap *k;
+	__u64 now, *last, pid_tgid;
+
+	if (!heap || sel_idx >= VIGIL_SELECTORS_MAX)
+		return 0;
+	sel = bpf_map_lookup_elem(&vigil_selectors, &key);
+	if (!sel || sel->rate_ms == 0)
+		return 0;
+	k = sel__keys();
+	if (!k)
+		return 0;
+	__builtin_memset(&k->rkey, 0, sizeof(k->rkey));
+	k->rkey.hook_id = hook_id;
+	k->rkey.selector = sel_idx;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (sel->rate_scope == VIGIL_RATE_THREAD)
+		k->rkey.scope = pid_tgid & 0xffffffff;
+	else if (sel->rate_scope == VIGIL_RATE_PROCESS)
+		k->rkey.scope = pid_tgid >> 32;
+	rec = (struct vigil_hook_record *)heap->rec;
+	for (i = 0; i < VIGIL_HOOK_ARGS_MAX; i++) {
+		struct vigil_hook_arg *a = &rec->args[i];
+		struct vigil_rate_arg *r = &k->rkey.args[i];
+		__u32 len;
+
+		if (i >= rec->nargs)
+			break;
+		if (sel__value_counts(a->type))
+			r->value = a->value;
+		len = a->data.len;
+		r->len = len;
+		bpf_probe_read_kernel(r->data, VIGIL_RATE_ARG_BYTES,
+				      &heap->rec[a->data.off & VIGIL_HEAP_REC_MASK]);
+		/* Bytes past the argument's end belong to the next one. */
+		for (j = 0; j < VIGIL_RATE_ARG_BYTES; j++) {
+			if (j >= len)
+				r->data[j] = 0;
+		}
+	}
+	now = bpf_ktime_get_boot_ns();
+	last = bpf_map_lookup_elem(&vigil_rate, &k->rkey);
+	if (last && now - *last < (__u64)sel->rate_ms * 1000000ULL) {
+		sel__count(key, VIGIL_SEL_STAT_RATE_LIMITED);
+		return 1;
+	}
+	bpf_map_update_elem(&vigil_rate, &k->rkey, &now, BPF_ANY);
+	return 0;
+}
+
+/*
+ * followChildren at fork: the child of ptgid gets its parent's sets plus
+ * every set the parent's binary is in. The child's vigil_bins entry was
+ * just copied from the parent's. Global: verified once.
+ */
+__noinline int sel__follow_bins_fork(struct vigil_heap *heap, __u32 ptgid, __u32 tgid)
+{
+	__u32 at = VIGIL_HEAP_REC_LIMIT, len, i;
+	struct vigil_bin *bin;
+	__u64 bits;
+
+	if (!heap)
+		return 0;
+	bin = bpf_map_lookup_elem(&vigil_bins, &ptgid);
+	if (!bin)
+		return 0;
+	len = bin->len > VIGIL_STR_MAX ? VIGIL_STR_MAX : bin->len;
+	bits = bin->follow;
+	bpf_probe_read_kernel(&heap->rec[at], sel__bound(len), bin->path);
+	for (i = 0; i < VIGIL_BIN_FOLLOW_MAX; i++) {
+		/* A separate key, as in fork__follow (6.1, 6.12: "infinite loop detected"). */
+		__u32 key = i;
+		struct vigil_bin_follow_set *fs = bpf_map_lookup_elem(&vigil_bin_follow_sets, &key);
+
+		if (!fs || fs->set_id == 0)
+			continue;
+		if (sel__str_in_set(heap, fs->set_id, at, len, fs->op))
+			bits |= 1ULL << (i & 63);
+	}
+	bin = bpf_map_lookup_elem(&vigil_bins, &tgid);
+	if (bin)
+		bin->follow = bits;
+	return 0;
 }
 
 #endif /* VIGIL_SELECTOR_H */

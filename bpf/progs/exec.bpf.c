@@ -114,8 +114,11 @@ static __always_inline void exec__fill_cgroup(struct task_struct *task, struct v
 static __always_inline void exec__store_binary(struct vigil_heap *heap,
 					       struct vigil_exec_record *rec, __u32 tgid)
 {
+	struct vigil_bin *prev = bpf_map_lookup_elem(&vigil_bins, &tgid);
 	__u32 len = rec->path.len;
 
+	/* followChildren sets stay with the process across exec. */
+	heap->bin.follow = prev ? prev->follow : 0;
 	if (len > VIGIL_STR_MAX)
 		len = VIGIL_STR_MAX;
 	heap->bin.len = len;

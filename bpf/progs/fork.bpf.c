@@ -82,8 +82,13 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 		__u32 ptgid = BPF_CORE_READ(parent, tgid);
 		struct vigil_bin *bin = bpf_map_lookup_elem(&vigil_bins, &ptgid);
 
-		if (bin)
+		if (bin) {
+			__u32 zero = 0;
+
 			bpf_map_update_elem(&vigil_bins, &tgid, bin, BPF_ANY);
+			/* matchBinaries followChildren: the child joins its parent's sets. */
+			sel__follow_bins_fork(bpf_map_lookup_elem(&vigil_heap_map, &zero), ptgid, tgid);
+		}
 	}
 	fork__follow(BPF_CORE_READ(child, real_parent), &rec.parent, &rec.key);
 

@@ -29,9 +29,12 @@ struct SelRange {
     std::uint64_t max = 0;
 };
 
+// ArgFilter::pos of a matchReturnArgs entry: the hook's return value.
+inline constexpr std::uint8_t kReturnValuePos = 0xff;
+
 struct ArgFilter {
     SelOp op = SelOp::kNone;
-    std::uint8_t pos = 0;        // position in the hook's captured args
+    std::uint8_t pos = 0;        // position in the hook's captured args, or kReturnValuePos
     bool is_signed = false;
     std::vector<SelRange> ranges;  // integer operators
     int set = -1;                  // string operators: index into sets
@@ -47,7 +50,29 @@ struct PidFilter {
 struct BinaryFilter {
     SelOp op = SelOp::kNone;  // kEq kNeq kPrefix kNotPrefix kPostfix kNotPostfix
     int set = -1;
+    // followChildren (kEq/kNeq only): descendants of a process that ran a
+    // binary of the set count as members.
+    bool follow_children = false;
 };
+
+// Namespace kinds, in the kernel's slot order (abi.h enum vigil_ns_slot).
+enum class NsKind : std::uint8_t {
+    kUts = 0, kIpc, kMnt, kPid, kPidForChildren, kNet, kTime, kTimeForChildren, kCgroup, kUser,
+};
+
+struct NsValue {
+    bool host_ns = false;     // vigild's own namespace of this kind, resolved when written
+    std::uint32_t inode = 0;  // otherwise the namespace's inode number
+};
+
+// One matchNamespaces entry: the caller's namespace In (kEq) / NotIn (kNeq) the values.
+struct NsFilter {
+    NsKind kind = NsKind::kPid;
+    SelOp op = SelOp::kEq;
+    std::vector<NsValue> values;
+};
+
+enum class RateScope : std::uint8_t { kThread = 0, kProcess, kGlobal };
 
 enum class ActionKind : std::uint8_t { kPost = 0, kNoPost, kSigkill, kSignal, kOverride };
 
@@ -57,10 +82,15 @@ struct SelAction {
 };
 
 struct CompiledSelector {
-    std::vector<ArgFilter> args;
+    std::vector<ArgFilter> args;  // matchArgs, matchData and matchReturnArgs entries
     PidFilter pids;
     BinaryFilter binaries;
+    BinaryFilter parent_binaries;
+    std::vector<NsFilter> namespaces;
     std::vector<SelAction> actions;  // empty: Post
+    // Post rateLimit: at most one identical event per rate_limit_ms; 0: none.
+    std::uint32_t rate_limit_ms = 0;
+    RateScope rate_scope = RateScope::kThread;
 };
 
 struct HookSelectors {

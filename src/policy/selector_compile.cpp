@@ -148,6 +148,91 @@ void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, mod
     cs.args.push_back(std::move(f));
 }
 
+// One matchReturnArgs entry: integer operators on the return value, read
+// by the kernel when the return probe fires.
+void compile_return_arg(Ctx& c, const policy::MatchArg& m, const std::string& path,
+                        model::CompiledSelector& cs) {
+    if (is_string_type(m.arg_type) || m.arg_type == policy::ArgType::Sockaddr ||
+        m.arg_type == policy::ArgType::Sock || m.arg_type == policy::ArgType::Skb) {
+        c.fail(m.pos, path, "unsupported: matchReturnArgs on a " +
+                                std::string(policy::arg_type_name(m.arg_type)) +
+                                " return value (only integer operators are evaluated in the kernel)");
+        return;
+    }
+    model::ArgFilter f;
+    f.pos = model::kReturnValuePos;
+    f.is_signed = m.is_signed;
+    for (const auto& r : m.ranges) f.ranges.push_back({r.min, r.max});
+    switch (m.op) {
+        case Operator::Equal: case Operator::InRange: f.op = model::SelOp::kEq; break;
+        case Operator::NotEqual: case Operator::NotInRange: f.op = model::SelOp::kNeq; break;
+        case Operator::GT: f.op = model::SelOp::kGt; break;
+        case Operator::LT: f.op = model::SelOp::kLt; break;
+        case Operator::Mask: f.op = model::SelOp::kMask; break;
+        default:
+            c.fail(m.op_pos, path + ".operator",
+                   "unsupported: operator " + std::string(policy::operator_name(m.op)) +
+                       " in matchReturnArgs (supported: Equal, NotEqual, GT, LT, Mask, InRange, NotInRange)");
+            return;
+    }
+    if (f.ranges.size() > 8) {
+        c.fail(m.pos, path + ".values", "unsupported: more than 8 integer values");
+        return;
+    }
+    cs.args.push_back(std::move(f));
+}
+
+// matchBinaries / matchParentBinaries (one entry each, the parser's rule).
+void compile_binaries(Ctx& c, const policy::BinarySelector& mb, const std::string& bp,
+                      model::BinaryFilter& out) {
+    model::StringSetKind kind = model::StringSetKind::kExact;
+    switch (mb.op) {
+        case Operator::In: out.op = model::SelOp::kEq; break;
+        case Operator::NotIn: out.op = model::SelOp::kNeq; break;
+        case Operator::Prefix: out.op = model::SelOp::kPrefix; kind = model::StringSetKind::kPrefix; break;
+        case Operator::NotPrefix: out.op = model::SelOp::kNotPrefix; kind = model::StringSetKind::kPrefix; break;
+        case Operator::Postfix: out.op = model::SelOp::kPostfix; kind = model::StringSetKind::kPostfix; break;
+        case Operator::NotPostfix: out.op = model::SelOp::kNotPostfix; kind = model::StringSetKind::kPostfix; break;
+        default:
+            c.fail(mb.pos, bp + ".operator", "unsupported: operator " + std::string(policy::operator_name(mb.op)));
+            return;
+    }
+    for (const auto& v : mb.values) {
+        if (v.size() > 252) {
+            c.fail(mb.pos, bp + ".values", "unsupported: binary paths longer than 252 bytes");
+            return;
+        }
+    }
+    out.follow_children = mb.follow_children;
+    out.set = add_set(c.out, kind, mb.values);
+}
+
+void compile_namespaces(Ctx& c, const std::vector<policy::NamespaceSelector>& ns, const std::string& sp,
+                        model::CompiledSelector& cs) {
+    if (ns.size() > 10) {
+        c.fail(ns[10].pos, sp + ".matchNamespaces", "unsupported: more than 10 matchNamespaces entries");
+        return;
+    }
+    for (std::size_t i = 0; i < ns.size(); ++i) {
+        const auto& n = ns[i];
+        const std::string np = sp + ".matchNamespaces[" + std::to_string(i) + "]";
+        if (n.op != Operator::In && n.op != Operator::NotIn) {
+            c.fail(n.pos, np + ".operator", "matchNamespaces takes In or NotIn");
+            continue;
+        }
+        if (n.values.size() > 4) {
+            c.fail(n.pos, np + ".values", "unsupported: more than 4 namespace values in one entry");
+            continue;
+        }
+        model::NsFilter f;
+        // policy::NamespaceKind and model::NsKind share Tetragon's order.
+        f.kind = static_cast<model::NsKind>(n.ns);
+        f.op = n.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
+        for (const auto& v : n.values) f.values.push_back({v.host_ns, v.inode});
+        cs.namespaces.push_back(std::move(f));
+    }
+}
+
 void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const std::string& path,
                      model::CompiledSelector& cs) {
     for (std::size_t i = 0; i < actions.size(); ++i) {
@@ -156,9 +241,17 @@ void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const s
         model::SelAction out;
         switch (a.kind) {
             case policy::ActionKind::Post:
-                if (!a.rate_limit.empty() || a.kernel_stack_trace || a.user_stack_trace || a.ima_hash) {
-                    c.fail(a.pos, ap, "unsupported: rateLimit, stack traces and imaHash on Post");
+                if (a.kernel_stack_trace || a.user_stack_trace || a.ima_hash) {
+                    c.fail(a.pos, ap, "unsupported: stack traces and imaHash on Post");
                     continue;
+                }
+                if (!a.rate_limit.empty()) {
+                    cs.rate_limit_ms = a.rate_limit_ms;
+                    cs.rate_scope = a.rate_limit_scope == policy::RateLimitScope::Process
+                                        ? model::RateScope::kProcess
+                                    : a.rate_limit_scope == policy::RateLimitScope::Global
+                                        ? model::RateScope::kGlobal
+                                        : model::RateScope::kThread;
                 }
                 out.kind = model::ActionKind::kPost;
                 break;
@@ -218,10 +311,7 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
                                                             " is not evaluated in the kernel yet");
         };
         unsupported(!s.match_data.empty(), "matchData");
-        unsupported(!s.match_return_args.empty(), "matchReturnArgs");
         unsupported(!s.match_return_actions.empty(), "matchReturnActions");
-        unsupported(!s.match_parent_binaries.empty(), "matchParentBinaries");
-        unsupported(!s.match_namespaces.empty(), "matchNamespaces");
         unsupported(!s.match_namespace_changes.empty(), "matchNamespaceChanges");
         unsupported(!s.match_capabilities.empty(), "matchCapabilities");
         unsupported(!s.match_capability_changes.empty(), "matchCapabilityChanges");
@@ -229,6 +319,18 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
         for (std::size_t a = 0; a < s.match_args.size(); ++a) {
             compile_arg(c, s.match_args[a], sp + ".matchArgs[" + std::to_string(a) + "]", cs);
         }
+        // Without `return: true` the parser warned that these are ignored.
+        if (h.return_probe) {
+            for (std::size_t a = 0; a < s.match_return_args.size(); ++a) {
+                compile_return_arg(c, s.match_return_args[a], sp + ".matchReturnArgs[" + std::to_string(a) + "]",
+                                   cs);
+            }
+        }
+        if (cs.args.size() > 5) {
+            c.fail(s.pos, sp, "unsupported: more than 5 matchArgs and matchReturnArgs entries together "
+                              "(the kernel evaluates 5 per selector)");
+        }
+        compile_namespaces(c, s.match_namespaces, sp, cs);
         if (s.match_pids.size() > 1) {
             c.fail(s.match_pids[1].pos, sp + ".matchPIDs[1]", "unsupported: more than one matchPIDs entry");
         } else if (s.match_pids.size() == 1) {
@@ -242,24 +344,10 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
             }
         }
         if (s.match_binaries.size() == 1) {
-            const auto& mb = s.match_binaries[0];
-            const std::string bp = sp + ".matchBinaries[0]";
-            if (mb.follow_children) {
-                c.fail(mb.pos, bp + ".followChildren", "unsupported: followChildren");
-            }
-            model::StringSetKind kind = model::StringSetKind::kExact;
-            switch (mb.op) {
-                case Operator::In: cs.binaries.op = model::SelOp::kEq; break;
-                case Operator::NotIn: cs.binaries.op = model::SelOp::kNeq; break;
-                case Operator::Prefix: cs.binaries.op = model::SelOp::kPrefix; kind = model::StringSetKind::kPrefix; break;
-                case Operator::NotPrefix: cs.binaries.op = model::SelOp::kNotPrefix; kind = model::StringSetKind::kPrefix; break;
-                case Operator::Postfix: cs.binaries.op = model::SelOp::kPostfix; kind = model::StringSetKind::kPostfix; break;
-                case Operator::NotPostfix: cs.binaries.op = model::SelOp::kNotPostfix; kind = model::StringSetKind::kPostfix; break;
-                default:
-                    c.fail(mb.pos, bp + ".operator", "unsupported: operator " +
-                                                         std::string(policy::operator_name(mb.op)));
-            }
-            cs.binaries.set = add_set(out, kind, mb.values);
+            compile_binaries(c, s.match_binaries[0], sp + ".matchBinaries[0]", cs.binaries);
+        }
+        if (s.match_parent_binaries.size() == 1) {
+            compile_binaries(c, s.match_parent_binaries[0], sp + ".matchParentBinaries[0]", cs.parent_binaries);
         }
         compile_actions(c, s.match_actions, sp, cs);
         out.selectors.push_back(std::move(cs));

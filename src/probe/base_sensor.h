@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,12 @@ struct HookCounters {
     std::uint64_t monitored = 0;  // Sigkill/Signal due but not sent (monitor mode)
 };
 
+// Per selector of a hook (selector_maps.cpp, map vigil_sel_stats).
+struct SelectorCounters {
+    std::uint64_t matched = 0;       // calls this selector was the first to match
+    std::uint64_t rate_limited = 0;  // posts its rateLimit suppressed
+};
+
 class BaseSensor {
 public:
     static Result<std::unique_ptr<BaseSensor>> load(const SensorOptions& opts,
@@ -77,6 +84,8 @@ public:
     // Detaches the hook's links and clears its plan. Unknown ids are ignored.
     void detach_hook(std::uint32_t hook_id);
     HookCounters hook_counters(std::uint32_t hook_id) const;
+    // One entry per selector slot (VIGIL_SELECTORS_MAX); empty if unknown.
+    std::vector<SelectorCounters> selector_counters(std::uint32_t hook_id) const;
     // Switches an attached hook between enforcing and monitor mode in place.
     void set_hook_monitor(std::uint32_t hook_id, bool monitor);
     // matchBinaries needs each process's binary; BPF records it at exec, and
@@ -101,6 +110,8 @@ private:
     };
     Status write_selectors(std::uint32_t hook_id, const model::HookSelectors& sel, HookState& st);
     void clear_hook_maps(std::uint32_t hook_id, HookState& st);
+    Result<std::uint32_t> add_bin_follow_set(std::uint32_t set_id, std::uint8_t op, HookState& st);
+    void reset_selector_counters(std::uint32_t hook_id);
 
     mutable std::mutex hooks_mu_;
     std::map<std::uint32_t, HookState> hooks_;
@@ -126,6 +137,26 @@ private:
     void release_slot(const std::string& syscall);
     std::uint32_t next_set_id_ = 1;
     std::vector<bool> follow_slot_used_ = std::vector<bool>(64, false);
+
+    // In-kernel scoping by cgroup (scope_maps.cpp). A scoped hook runs only
+    // for tasks in (or below) a cgroup of its scope's set; scope id 0 means
+    // unscoped. Set a hook's scope before attach_hook so its first call is
+    // already scoped; an empty set means the hook runs nowhere.
+public:
+    // Records the hook's scope (used by attach_hook) and, if the hook is
+    // attached, switches it in place.
+    Status set_hook_scope(std::uint32_t hook_id, std::uint32_t scope_id);
+    // Makes the scope's set exactly `cgroup_ids`: new pairs are added before
+    // old ones go, so a cgroup in both sets never drops out. Errors name the
+    // scope and the kernel's reason (e.g. the map is full).
+    Status replace_scope_cgroups(std::uint32_t scope_id, const std::set<std::uint64_t>& cgroup_ids);
+    std::set<std::uint64_t> scope_cgroups(std::uint32_t scope_id) const;
+
+private:
+    std::uint32_t hook_scope(std::uint32_t hook_id) const;
+    mutable std::mutex scope_mu_;  // after hooks_mu_ when both are held
+    std::map<std::uint32_t, std::uint32_t> hook_scopes_;             // hook id -> scope id
+    std::map<std::uint32_t, std::set<std::uint64_t>> scope_cgroups_;  // what the map holds
 };
 
 }  // namespace vigil::probe

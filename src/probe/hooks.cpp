@@ -60,6 +60,7 @@ Status BaseSensor::attach_hook(const HookSpec& spec) {
                 (tracepoint ? VIGIL_HOOK_CFG_TRACEPOINT : 0);
     cfg.nselectors = static_cast<__u32>(spec.selectors.selectors.size());
     cfg.nargs = static_cast<__u32>(spec.args.size());
+    cfg.scope_id = hook_scope(spec.hook_id);  // set_hook_scope before attaching (scope_maps.cpp)
     for (const auto& sel : spec.selectors.selectors) {
         for (const auto& f : sel.args) {
             if (f.pos < VIGIL_HOOK_ARGS_MAX) cfg.sel_args |= 1u << f.pos;

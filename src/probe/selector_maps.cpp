@@ -4,8 +4,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <string>
 
@@ -47,6 +50,36 @@ __u32 action_code(model::ActionKind k) {
         case model::ActionKind::kOverride: return VIGIL_ACT_OVERRIDE;
     }
     return VIGIL_ACT_POST;
+}
+
+// HookState::follow_slots holds matchPIDs follow slots as they are, and
+// followChildren slots (vigil_bin_follow_sets) with this tag added.
+constexpr std::uint32_t kBinFollowTag = 0x10000;
+
+// procfs names of the namespace kinds, in model::NsKind order.
+constexpr const char* kNsNames[] = {"uts", "ipc", "mnt", "pid", "pid_for_children",
+                                    "net", "time", "time_for_children", "cgroup", "user"};
+
+// host_ns: the namespace of the host's init (vigild runs with the host's
+// pid namespace in a cluster; on a plain host it is vigild's own), falling
+// back to vigild's own when /proc/1 is out of reach.
+Result<std::uint32_t> host_ns_inode(model::NsKind kind) {
+    const char* name = kNsNames[static_cast<std::size_t>(kind) % std::size(kNsNames)];
+    struct stat st {};
+    for (const std::string dir : {"/proc/1/ns/", "/proc/self/ns/"}) {
+        if (::stat((dir + name).c_str(), &st) == 0) return static_cast<std::uint32_t>(st.st_ino);
+    }
+    return make_error(std::string("host_ns: cannot read /proc/1/ns/") + name + " or /proc/self/ns/" + name +
+                      ": " + std::strerror(errno));
+}
+
+__u8 positive(__u8 op) {
+    switch (op) {
+        case VIGIL_OP_NEQ: return VIGIL_OP_EQ;
+        case VIGIL_OP_NOTPREFIX: return VIGIL_OP_PREFIX;
+        case VIGIL_OP_NOTPOSTFIX: return VIGIL_OP_POSTFIX;
+        default: return op;
+    }
 }
 
 template <typename T>
@@ -173,10 +206,46 @@ Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelec
                 out.pids.follow_set = fs.set_id;
             }
         }
-        if (cs.binaries.op != model::SelOp::kNone) {
-            out.bins.op = op_code(cs.binaries.op);
-            out.bins.set_id = set_of(cs.binaries.set);
+        for (auto [filter, bins, what] :
+             {std::tuple{&cs.binaries, &out.bins, ".matchBinaries"},
+              std::tuple{&cs.parent_binaries, &out.parent_bins, ".matchParentBinaries"}}) {
+            if (filter->op == model::SelOp::kNone) continue;
+            bins->op = op_code(filter->op);
+            bins->set_id = set_of(filter->set);
+            if (filter->follow_children) {
+                auto slot = add_bin_follow_set(bins->set_id, positive(bins->op), st);
+                if (!slot) return make_error(where + what + ": " + slot.error());
+                bins->flags = VIGIL_BINS_F_FOLLOW;
+                bins->follow_slot = static_cast<__u8>(slot.value());
+            }
         }
+        if (cs.namespaces.size() > VIGIL_SEL_NS_MAX) {
+            return make_error(where + ".matchNamespaces: at most " + std::to_string(VIGIL_SEL_NS_MAX) + " entries");
+        }
+        out.nns = static_cast<__u32>(cs.namespaces.size());
+        for (std::size_t n = 0; n < cs.namespaces.size(); ++n) {
+            const auto& f = cs.namespaces[n];
+            const std::string np = where + ".matchNamespaces[" + std::to_string(n) + "]";
+            if (f.values.size() > VIGIL_SEL_NS_VALS_MAX) {
+                return make_error(np + ": at most " + std::to_string(VIGIL_SEL_NS_VALS_MAX) + " values");
+            }
+            out.ns[n].op = op_code(f.op);
+            out.ns[n].slot = static_cast<__u8>(f.kind);
+            out.ns[n].nvals = static_cast<__u8>(f.values.size());
+            for (std::size_t v = 0; v < f.values.size(); ++v) {
+                if (f.values[v].host_ns) {
+                    auto ino = host_ns_inode(f.kind);
+                    if (!ino) return make_error(np + ": " + ino.error());
+                    out.ns[n].vals[v] = ino.value();
+                } else {
+                    out.ns[n].vals[v] = f.values[v].inode;
+                }
+            }
+        }
+        out.rate_ms = cs.rate_limit_ms;
+        out.rate_scope = cs.rate_scope == model::RateScope::kProcess  ? VIGIL_RATE_PROCESS
+                         : cs.rate_scope == model::RateScope::kGlobal ? VIGIL_RATE_GLOBAL
+                                                                      : VIGIL_RATE_THREAD;
         out.nactions = static_cast<__u32>(cs.actions.size());
         for (std::size_t a = 0; a < cs.actions.size(); ++a) {
             out.actions[a].kind = action_code(cs.actions[a].kind);
@@ -187,14 +256,68 @@ Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelec
             return make_error(where + ": writing it failed: " + std::strerror(errno));
         }
     }
+    reset_selector_counters(hook_id);
     return {};
+}
+
+Result<std::uint32_t> BaseSensor::add_bin_follow_set(std::uint32_t set_id, std::uint8_t op, HookState& st) {
+    // The map is the record of which slots are taken (set_id != 0).
+    int fd = bpf_map__fd(skel_->maps.vigil_bin_follow_sets);
+    for (__u32 slot = 0; slot < VIGIL_BIN_FOLLOW_MAX; ++slot) {
+        vigil_bin_follow_set cur{};
+        if (bpf_map_lookup_elem(fd, &slot, &cur) != 0 || cur.set_id != 0) continue;
+        vigil_bin_follow_set fs{};
+        fs.set_id = set_id;
+        fs.op = op;
+        if (bpf_map_update_elem(fd, &slot, &fs, BPF_ANY) != 0) {
+            return make_error(std::string("writing the followChildren set failed: ") + std::strerror(errno));
+        }
+        st.follow_slots.push_back(slot | kBinFollowTag);
+        return slot;
+    }
+    return make_error("too many followChildren binary sets (at most " + std::to_string(VIGIL_BIN_FOLLOW_MAX) +
+                      " across all policies)");
+}
+
+void BaseSensor::reset_selector_counters(std::uint32_t hook_id) {
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<std::uint64_t> zeros(ncpu > 0 ? static_cast<std::size_t>(ncpu) : 1, 0);
+    int fd = bpf_map__fd(skel_->maps.vigil_sel_stats);
+    for (__u32 k = 0; k < VIGIL_SELECTORS_MAX * VIGIL_SEL_STAT_SLOTS; ++k) {
+        __u32 key = hook_id * VIGIL_SELECTORS_MAX * VIGIL_SEL_STAT_SLOTS + k;
+        bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY);
+    }
+}
+
+std::vector<SelectorCounters> BaseSensor::selector_counters(std::uint32_t hook_id) const {
+    std::vector<SelectorCounters> out(VIGIL_SELECTORS_MAX);
+    int ncpu = libbpf_num_possible_cpus();
+    if (!skel_ || hook_id >= kMaxHooks || ncpu <= 0) return {};
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(ncpu));
+    int fd = bpf_map__fd(skel_->maps.vigil_sel_stats);
+    for (__u32 i = 0; i < VIGIL_SELECTORS_MAX; ++i) {
+        for (__u32 slot = 0; slot < VIGIL_SEL_STAT_SLOTS; ++slot) {
+            __u32 key = (hook_id * VIGIL_SELECTORS_MAX + i) * VIGIL_SEL_STAT_SLOTS + slot;
+            if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
+            std::uint64_t sum = 0;
+            for (auto v : per_cpu) sum += v;
+            (slot == VIGIL_SEL_STAT_MATCHED ? out[i].matched : out[i].rate_limited) = sum;
+        }
+    }
+    return out;
 }
 
 void BaseSensor::clear_hook_maps(std::uint32_t hook_id, HookState& st) {
     for (auto& [fd, key] : st.set_keys) bpf_map_delete_elem(fd, key.data());
     st.set_keys.clear();
     vigil_follow_set empty_set{};
+    vigil_bin_follow_set empty_bins{};
     for (auto slot : st.follow_slots) {
+        if (slot & kBinFollowTag) {
+            __u32 s = slot & ~kBinFollowTag;
+            bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_bin_follow_sets), &s, &empty_bins, BPF_ANY);
+            continue;
+        }
         bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_follow_sets), &slot, &empty_set, BPF_ANY);
         follow_slot_used_[slot] = false;
     }

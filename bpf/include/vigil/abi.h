@@ -76,6 +76,7 @@ enum vigil_stat {
 	VIGIL_STAT_HOOK_NO_CONFIG,      /* a hook fired with no vigil_hooks entry */
 	VIGIL_STAT_RET_MAP_FULL,        /* return hook: entry args could not be saved */
 	VIGIL_STAT_RET_MISSING,         /* return hook: no saved entry args */
+	VIGIL_STAT_OUT_OF_SCOPE,        /* a scoped hook ran in a cgroup outside its policy's set */
 	VIGIL_STAT_COUNT,
 };
 
@@ -260,8 +261,28 @@ struct vigil_hook_config {
 	struct vigil_hook_arg_config args[VIGIL_HOOK_ARGS_MAX];
 	__u32 nselectors; /* 0: every call is posted */
 	__u32 sel_args;   /* bit i: selectors read argument i (captured before they run) */
+	__u32 scope_id;   /* 0: every cgroup; else only cgroups in vigil_scope_cgroups[scope_id] */
+	__u32 pad;
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 96, "vigil_hook_config size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 104, "vigil_hook_config size");
+
+/*
+ * In-kernel scoping (TracingPolicyNamespaced, podSelector, containerSelector):
+ * a scoped hook runs only for tasks whose cgroup (v2, default hierarchy), or
+ * one of its ancestors, is in its scope's set. vigild puts each selected
+ * container's own cgroup in the set; cgroups nested below it match through
+ * the ancestor walk, up to VIGIL_SCOPE_LEVELS levels deep.
+ */
+#define VIGIL_SCOPE_LEVELS 16
+#define VIGIL_SCOPE_CGROUPS_MAX 16384 /* (scope, cgroup) pairs over all scopes */
+
+/* Key of vigil_scope_cgroups (hash, value __u8). */
+struct vigil_scope_key {
+	__u32 scope_id;
+	__u32 pad;
+	__u64 cgroup_id;
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_scope_key) == 16, "vigil_scope_key size");
 
 /* Fixed-size data of the structured argument types (in the record's variable area). */
 struct vigil_sock_info {
@@ -369,12 +390,56 @@ struct vigil_sel_pids {
 };
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_pids) == 40, "vigil_sel_pids size");
 
-/* matchBinaries: the calling process's exec path against a string set. */
+/*
+ * matchBinaries / matchParentBinaries: the exec path of the calling process
+ * (or of its real parent) against a string set. With VIGIL_BINS_F_FOLLOW
+ * (followChildren), a process also matches when an ancestor ran a binary of
+ * the set: bit follow_slot of its vigil_bin.follow says so.
+ */
+#define VIGIL_BINS_F_FOLLOW 0x01
+#define VIGIL_BIN_FOLLOW_MAX 64 /* followChildren sets: bits of vigil_bin.follow */
+
 struct vigil_sel_bins {
 	__u8 op; /* 0 none, EQ (In), NEQ (NotIn), PREFIX, NOTPREFIX, POSTFIX, NOTPOSTFIX */
-	__u8 pad[3];
+	__u8 flags;       /* VIGIL_BINS_F_* */
+	__u8 follow_slot; /* with VIGIL_BINS_F_FOLLOW: slot in vigil_bin_follow_sets */
+	__u8 pad;
 	__u32 set_id;
 };
+
+/* Value of vigil_bin_follow_sets: a followChildren set, for the fork program. */
+struct vigil_bin_follow_set {
+	__u32 set_id; /* 0: unused slot */
+	__u8 op;      /* positive form: EQ, PREFIX or POSTFIX */
+	__u8 pad[3];
+};
+
+/*
+ * matchNamespaces: the calling task's namespace inode of one kind (slot:
+ * enum vigil_ns_slot) In (EQ) or NotIn (NEQ) the values. host_ns values are
+ * resolved by vigild to its own inodes before they are written.
+ */
+#define VIGIL_SEL_NS_MAX 10    /* entries per selector */
+#define VIGIL_SEL_NS_VALS_MAX 4
+
+struct vigil_sel_ns {
+	__u8 op;   /* 0 none, EQ (In), NEQ (NotIn) */
+	__u8 slot; /* enum vigil_ns_slot */
+	__u8 nvals;
+	__u8 pad;
+	__u32 vals[VIGIL_SEL_NS_VALS_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_ns) == 20, "vigil_sel_ns size");
+
+/* Post rateLimitScope (vigil_selector.rate_scope). */
+enum vigil_rate_scope {
+	VIGIL_RATE_THREAD = 0,
+	VIGIL_RATE_PROCESS,
+	VIGIL_RATE_GLOBAL,
+};
+
+/* vigil_sel_arg.pos of a matchReturnArgs entry: the hook's return value. */
+#define VIGIL_SEL_POS_RETURN 0xff
 
 enum vigil_action_kind {
 	VIGIL_ACT_POST = 0,
@@ -389,6 +454,12 @@ struct vigil_action {
 	__u32 arg;  /* SIGNAL: the signal number */
 };
 
+/*
+ * args holds matchArgs/matchData entries and, with pos VIGIL_SEL_POS_RETURN,
+ * matchReturnArgs entries (5 in all). rate_ms > 0: a Post with rateLimit,
+ * which posts an event at most once per rate_ms for identical arguments
+ * within rate_scope.
+ */
 struct vigil_selector {
 	__u32 nargs;
 	__u32 nactions; /* 0: Post */
@@ -396,8 +467,43 @@ struct vigil_selector {
 	struct vigil_sel_pids pids;
 	struct vigil_sel_bins bins;
 	struct vigil_action actions[VIGIL_SEL_ACTIONS_MAX];
+	struct vigil_sel_bins parent_bins;
+	__u32 nns;
+	struct vigil_sel_ns ns[VIGIL_SEL_NS_MAX];
+	__u32 rate_ms;
+	__u32 rate_scope; /* enum vigil_rate_scope */
+	__u32 pad;
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_selector) == 760, "vigil_selector size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_selector) == 984, "vigil_selector size");
+
+/*
+ * Per-selector counter slots of map vigil_sel_stats, index
+ * (hook_id * VIGIL_SELECTORS_MAX + selector) * VIGIL_SEL_STAT_SLOTS + slot.
+ */
+#define VIGIL_SEL_STAT_MATCHED 0     /* the selector was the first to match */
+#define VIGIL_SEL_STAT_RATE_LIMITED 1 /* a Post suppressed by rateLimit */
+#define VIGIL_SEL_STAT_SLOTS 2
+
+/*
+ * Key of vigil_rate (LRU hash, value: boot-clock ns of the last post): what
+ * makes two events "identical" for rateLimit. Each argument contributes its
+ * raw value, captured length and first VIGIL_RATE_ARG_BYTES bytes, as
+ * Tetragon compares a bounded prefix of each argument.
+ */
+#define VIGIL_RATE_ARG_BYTES 16
+struct vigil_rate_arg {
+	__u64 value;
+	__u32 len;
+	__u32 pad;
+	__u8 data[VIGIL_RATE_ARG_BYTES];
+};
+struct vigil_rate_key {
+	__u32 hook_id;
+	__u32 selector;
+	__u64 scope; /* tid, tgid or 0 (global) */
+	struct vigil_rate_arg args[VIGIL_HOOK_ARGS_MAX];
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_rate_key) == 176, "vigil_rate_key size");
 
 /* Key of vigil_str_eq (hash): exact strings of every set. */
 struct vigil_str_key {
@@ -434,11 +540,17 @@ struct vigil_follow_set {
 	__u32 vals[VIGIL_SEL_PIDS_MAX];
 };
 
-/* Value of vigil_bins (key: tgid): the exec'd binary, for matchBinaries. */
+/*
+ * Value of vigil_bins (key: tgid): the exec'd binary, for matchBinaries,
+ * and the followChildren sets an ancestor's binary put the process in
+ * (bit i: slot i of vigil_bin_follow_sets), kept across exec and fork.
+ */
 struct vigil_bin {
 	__u32 len;
 	__u8 path[VIGIL_STR_MAX];
+	__u64 follow;
 };
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_bin) == 264, "vigil_bin size");
 
 /* Saved at a syscall entry for a return hook: map vigil_ret_args, key pid_tgid. */
 struct vigil_ret_args {
