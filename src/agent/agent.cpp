@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -18,11 +19,17 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/pid_file.h"
+#include "agent/loss_notice.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
+#include "agent/policy_scopes.h"
+#include "agent/container_cgroups.h"
 #include "agent/k8s_pods.h"
+#include "agent/k8s_policies.h"
+#include "agent/pod_wait_queue.h"
 #include "agent/metric_sources.h"
 #include "agent/policy_watcher.h"
+#include "agent/privileges.h"
 #include "metrics/agent_metrics.h"
 #include "metrics/health.h"
 #include "metrics/http_server.h"
@@ -127,6 +134,24 @@ Result<std::optional<exporter::EventFilter>> export_filter(const Config& cfg) {
     return std::optional<exporter::EventFilter>(std::move(f).value());
 }
 
+// Events that waited for their pod (PodWaitQueue). Here rather than in
+// AgentSources so the queue's owner registers them; no sample without
+// --enable-k8s-api.
+Status register_pod_wait_metrics(metrics::Registry& registry, const PodWaitQueue* q) {
+    metrics::ValueFn misses, waiting;
+    if (q != nullptr) {
+        misses = [q] { return static_cast<double>(q->stats().misses); };
+        waiting = [q] { return static_cast<double>(q->stats().waiting); };
+    }
+    auto st = registry.add_counter("vigil_pod_enrichment_misses_total",
+                                   "Events of a container process sent without pod data: the pod was not known "
+                                   "in time (or the API server was unreachable).",
+                                   misses);
+    if (!st) return st;
+    return registry.add_gauge("vigil_pod_enrichment_waiting_events",
+                              "Events waiting now for their pod to appear in the pod cache.", waiting);
+}
+
 }  // namespace
 
 void block_shutdown_signals() {
@@ -157,16 +182,32 @@ int run(const Config& cfg) {
                                  exporter::BootClock::now(), host_namespaces(cfg.procfs));
     std::unique_ptr<K8sPods> pods;
     if (cfg.enable_k8s_api) {
-        auto k = K8sPods::start({cfg.k8s_kubeconfig_path, node});
+        auto k = K8sPods::start({cfg.k8s_kubeconfig_path, node, cfg.procfs, ""});
         if (!k) throw FatalError("--enable-k8s-api: " + k.error());
         pods = std::move(k).value();
-        mapper.set_pod_resolver(pods.get());
         spdlog::info("watching pods of node {} on the Kubernetes API server", node);
     }
     process::ProcessCache cache(node, cfg.process_cache_size);
     exporter::Hub hub(cfg.event_queue_size);
     HookRegistry hooks(probe::BaseSensor::kMaxHooks);
     Pipeline pipeline(cache, mapper, hub, hooks);
+    // Events of containers whose pod is not known yet wait briefly for it.
+    std::unique_ptr<PodWaitQueue> pod_wait;
+    if (pods) {
+        const k8s::PodCache* pc = &pods->cache();
+        PodSource source{[pc] { return pc->generation(); },
+                         [pc] {
+                             // Watching, or still on the first attempt (start-up: the
+                             // /proc scan's events wait for the first list).
+                             auto st = pc->stats().watch;
+                             return st.watching || st.api_errors == 0;
+                         }};
+        pod_wait = std::make_unique<PodWaitQueue>(
+            *pods, mapper, std::move(source),
+            [&pipeline](PodWaitQueue::Event ev) { pipeline.deliver(std::move(ev)); });
+        mapper.set_pod_resolver(pod_wait.get());
+        pipeline.set_hold([q = pod_wait.get()](PodWaitQueue::Event& ev) { return q->hold(ev); });
+    }
 
     // Sinks subscribe before any event exists, so the export file gets the
     // /proc scan too.
@@ -213,10 +254,40 @@ int run(const Config& cfg) {
     if (!procs) throw FatalError("--procfs " + cfg.procfs + ": " + procs.error());
     std::size_t scanned = procs->size();
     for (const auto& p : procs.value()) sensor->set_process_binary(p.pid, p.binary);
+    // Events go to the hub in batches: one wake-up of each subscriber per
+    // batch (flushed after each scan and each ring-buffer poll).
+    pipeline.set_batching(true);
     pipeline.add_procfs(std::move(procs).value());
+    pipeline.flush();
     spdlog::info("found {} running processes in {}", scanned, cfg.procfs);
 
+    // Hooks of policies limited to pods (namespace, podSelector,
+    // containerSelector) run only in those pods' container cgroups; the sets
+    // follow the pod cache.
+    PolicyScopes::Inputs scope_inputs;
+    scope_inputs.write = [s = sensor.get()](std::uint32_t id, const std::set<std::uint64_t>& cgroups) {
+        return s->replace_scope_cgroups(id, cgroups);
+    };
+    if (pods) {
+        auto finder = std::make_shared<ContainerCgroups>();
+        if (finder->mount().empty()) {
+            spdlog::warn("no cgroup2 hierarchy is mounted: policies limited to pods match no process");
+        }
+        const k8s::PodCache* pc = &pods->cache();
+        scope_inputs.pods = [pc] { return pc->pods(); };
+        scope_inputs.find_cgroups = [finder](const std::set<std::string>& ids) { return finder->find(ids); };
+    }
+    PolicyScopes scopes(std::move(scope_inputs));
+    if (pods) {
+        const k8s::PodCache* pc = &pods->cache();
+        scopes.start([pc](std::uint64_t& seen, std::chrono::milliseconds timeout) {
+            if (!pc->wait_for_change(seen, timeout)) return false;
+            seen = pc->generation();
+            return true;
+        });
+    }
     PolicyManager policies(*sensor, hooks, features, cfg.state_dir);
+    policies.set_scoper(&scopes);
     for (const auto& f : cfg.tracing_policies) policies.load_file(f);
     std::unique_ptr<PolicyWatcher> watcher;
     if (!cfg.tracing_policy_dir.empty() && std::filesystem::is_directory(cfg.tracing_policy_dir)) {
@@ -226,6 +297,11 @@ int run(const Config& cfg) {
         else spdlog::warn("{}; changes to the directory need a restart", w.error());
     }
     policies.load_persisted();
+    std::unique_ptr<K8sPolicies> cluster_policies;
+    if (pods) {
+        cluster_policies = K8sPolicies::start(pods->api_config(), node, policies);
+        spdlog::info("watching TracingPolicy and TracingPolicyNamespaced objects on the Kubernetes API server");
+    }
 
     metrics::Registry registry;
     metrics::Health health;  // /readyz; the drain thread marks the pod cache synced
@@ -236,12 +312,26 @@ int run(const Config& cfg) {
         LossCounters reported;
         bool pod_cache_synced = false;
         auto next_pod_check = std::chrono::steady_clock::now();
+        auto next_loss_check = std::chrono::steady_clock::now();
+        LossNotice loss_notice;
         while (!stop.load(std::memory_order_relaxed)) {
             int n = sensor->poll(100);
             if (n < 0 && n != -EINTR) {
                 spdlog::error("ring buffer poll failed: {}", std::strerror(-n));
             }
             auto now = std::chrono::steady_clock::now();
+            if (pod_wait) pod_wait->tick(now);
+            pipeline.flush();
+            // Records the ring buffer could not take: a notice on the stream.
+            if (now >= next_loss_check) {
+                next_loss_check = now + 200ms;
+                auto ks = sensor->kernel_stats();
+                if (auto notice = loss_notice.check(ks.empty() ? 0 : ks[0], now)) {
+                    auto ev = std::make_shared<tetragon::GetEventsResponse>(std::move(*notice));
+                    mapper.fill_envelope(ev.get(), LossNotice::boot_time_ns());
+                    hub.publish(std::move(ev));
+                }
+            }
             if (now >= next_gc) {
                 cache.gc();
                 next_gc = now + std::chrono::seconds(cfg.gc_interval_s);
@@ -279,7 +369,9 @@ int run(const Config& cfg) {
         health.set("base-sensor", true);
         if (pods) health.require("pod-cache", "first list of this node's pods not done yet");
         auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr, pods.get()});
-        if (auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs); !st) {
+        auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs);
+        if (st) st = register_pod_wait_metrics(registry, pod_wait.get());
+        if (!st) {
             stop.store(true);
             drain.join();
             throw FatalError("metrics: " + st.error());
@@ -298,6 +390,11 @@ int run(const Config& cfg) {
     go.address = cfg.server_address;
     go.version = kVersion;
     go.policies = &policies;
+    go.policy_management = cfg.enable_policy_management;
+    go.access.socket_mode = cfg.server_socket_mode;
+    go.access.socket_owner = cfg.server_socket_owner;
+    go.access.socket_group = cfg.server_socket_group;
+    go.access.tls = {cfg.server_tls_cert_file, cfg.server_tls_key_file, cfg.server_tls_client_ca_file};
     for (const auto& nf : probe::feature_list(features)) go.probes.emplace_back(nf.name, nf.enabled);
     auto server_result = exporter::GrpcServer::start(go, hub);
     if (!server_result) {
@@ -307,6 +404,16 @@ int run(const Config& cfg) {
     }
     auto server = std::move(server_result).value();
     grpc_ptr.store(server.get());
+    // Every file, socket, mount and program start-up needs exists now.
+    if (cfg.drop_capabilities) {
+        if (auto st = drop_capabilities(runtime_capabilities()); !st) {
+            server->shutdown(0ms);
+            stop.store(true);
+            drain.join();
+            throw FatalError(st.error() + " (--drop-capabilities=false skips this)");
+        }
+        spdlog::info("capabilities dropped; kept {}", describe_caps(runtime_capabilities() & known_capabilities()));
+    }
     health.set("grpc", true);
     spdlog::info("vigild {} ready on node {}: gRPC on {}{}", kVersion, node, cfg.server_address,
                  cfg.export_filename.empty() ? "" : ", exporting to " + cfg.export_filename);
@@ -324,8 +431,11 @@ int run(const Config& cfg) {
     server->shutdown(1s);
     stop.store(true);
     drain.join();
+    if (pod_wait) pod_wait->flush();  // never dropped: out without pod data now
     if (metrics_server) metrics_server->stop();
     watcher.reset();
+    cluster_policies.reset();
+    scopes.stop();
     policies.clear();
     const auto ks = sensor->kernel_stats();  // before close(): the maps go with it
     sensor->close();  // detach first: nothing new arrives while sinks drain

@@ -65,7 +65,14 @@ Status PolicyManager::attach(const std::string& policy_name, std::vector<policy:
         }
         h.spec.hook_id = *id;
         h.spec.selectors.monitor = out.monitor;
+        // Before attaching: the hook's first call is already scoped.
+        if (auto st = sensor_.set_hook_scope(*id, out.scope_id); !st) {
+            hooks_.remove(*id);
+            detach(out);
+            return make_error("policy " + policy_name + ": " + st.error());
+        }
         if (auto st = sensor_.attach_hook(h.spec); !st) {
+            (void)sensor_.set_hook_scope(*id, 0);
             hooks_.remove(*id);
             detach(out);
             return make_error("policy " + policy_name + ": " + st.error());
@@ -79,10 +86,27 @@ Status PolicyManager::attach(const std::string& policy_name, std::vector<policy:
 void PolicyManager::detach(Loaded& l) {
     for (auto id : l.hook_ids) {
         sensor_.detach_hook(id);
+        (void)sensor_.set_hook_scope(id, 0);  // cannot fail for a valid id; the id may be reused
         hooks_.remove(id);
     }
     l.hook_ids.clear();
     l.hook_descriptions.clear();
+    if (l.scope_id != 0 && scoper_) scoper_->release(l.scope_id);
+    l.scope_id = 0;
+}
+
+Status PolicyManager::acquire_scope(Loaded& l) {
+    PolicyScope scope{l.name, l.ns, l.domain, l.pod_selector, l.container_selector, {}};
+    if (!scoper_) {
+        if (l.ns.empty() && !l.pod_selector && !l.container_selector) return {};
+        // Refused rather than attached to every process on the node.
+        return make_error("policy " + l.name + ": it is limited to pods (namespace, podSelector or "
+                          "containerSelector) and this agent cannot scope hooks to pods");
+    }
+    auto id = scoper_->acquire(scope);
+    if (!id) return make_error("policy " + l.name + ": " + id.error());
+    l.scope_id = id.value();
+    return {};
 }
 
 void PolicyManager::enable(const policy::Policy& p, Loaded& l) {
@@ -90,6 +114,10 @@ void PolicyManager::enable(const policy::Policy& p, Loaded& l) {
     auto plan = policy::plan_hooks(p, features_, policy::tracefs_format_lookup());
     if (!plan.ok()) {
         l.error = join_lines(plan.errors);
+        return;
+    }
+    if (auto st = acquire_scope(l); !st) {
+        l.error = st.error();
         return;
     }
     if (auto st = attach(p.name, plan.hooks, l); !st) l.error = st.error();
@@ -116,6 +144,11 @@ std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& t
         l.container_selector = p.container_selector;
         l.monitor = p.parsed_options.policy_mode &&
                     *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
+        if (p.kind == policy::PolicyKind::TracingPolicyNamespaced && l.ns.empty()) {
+            // Without a namespace it would not be limited to any: refused, not run everywhere.
+            errors.push_back(source + ": TracingPolicyNamespaced '" + p.name + "' has no metadata.namespace");
+            continue;
+        }
         if (policies_.count(key_of(l.ns, l.name))) {
             errors.push_back(source + ": policy '" + p.name + "' is already loaded; delete it first");
             continue;

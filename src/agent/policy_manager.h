@@ -23,6 +23,30 @@
 
 namespace vigil::agent {
 
+// Where a loaded policy applies, for scoping its hooks to cgroups:
+// TracingPolicyNamespaced's namespace and the podSelector /
+// containerSelector as written (none: every pod / container).
+struct PolicyScope {
+    std::string name;
+    std::string ns;      // "" for a cluster-wide TracingPolicy
+    std::string domain;  // "static", "grpc", "k8s"
+    std::optional<policy::LabelSelector> pod_selector;
+    std::optional<policy::LabelSelector> container_selector;
+    std::vector<std::uint32_t> hook_ids;  // attached hooks (empty when disabled or failed)
+};
+
+// Turns a policy's scope into the scope id its hooks carry into the kernel
+// (PolicyScopes, policy_scopes.h). acquire is called before the policy's
+// hooks attach and has written the scope's cgroup set by the time it
+// returns, so no call slips through unscoped; 0 means the policy is not
+// scoped. release is called after the hooks are detached.
+class HookScoper {
+public:
+    virtual ~HookScoper() = default;
+    virtual Result<std::uint32_t> acquire(const PolicyScope& scope) = 0;
+    virtual void release(std::uint32_t scope_id) = 0;
+};
+
 class PolicyManager final : public exporter::PolicyApi {
 public:
     // state_dir: where gRPC-added policies persist ("" = not persisted).
@@ -50,18 +74,13 @@ public:
     void set_cluster_policy(const std::string& source, const std::string& document);
     void remove_cluster_policy(const std::string& source);
 
-    // Where each loaded policy applies, for scoping its hooks to cgroups:
-    // TracingPolicyNamespaced's namespace and the podSelector /
-    // containerSelector as written (none: every pod / container).
-    struct Scope {
-        std::string name;
-        std::string ns;      // "" for a cluster-wide TracingPolicy
-        std::string domain;  // "static", "grpc", "k8s"
-        std::optional<policy::LabelSelector> pod_selector;
-        std::optional<policy::LabelSelector> container_selector;
-        std::vector<std::uint32_t> hook_ids;  // attached hooks (empty when disabled or failed)
-    };
+    // Where each loaded policy applies (see PolicyScope).
+    using Scope = PolicyScope;
     std::vector<Scope> scopes() const;
+    // Scoped policies (namespace, podSelector, containerSelector) get their
+    // hooks' scope from `scoper`; set before any policy loads. Without one,
+    // a scoped policy is refused rather than run everywhere.
+    void set_scoper(HookScoper* scoper) { scoper_ = scoper; }
 
     Status add_yaml(const std::string& yaml, const std::string& domain) override;
     Status remove(const std::string& name, const std::string& ns) override;
@@ -87,6 +106,7 @@ private:
         std::vector<std::string> hook_descriptions;
         std::optional<policy::LabelSelector> pod_selector;
         std::optional<policy::LabelSelector> container_selector;
+        std::uint32_t scope_id = 0;  // from the HookScoper while enabled; 0: not scoped
     };
     // Parses and attaches every document of `text`; fills `errors`.
     std::vector<Loaded> load_text(const std::string& text, const std::string& source,
@@ -95,6 +115,8 @@ private:
     void enable(const policy::Policy& p, Loaded& l);
     Status attach(const std::string& policy_name, std::vector<policy::PlannedHook>& hooks, Loaded& out);
     void detach(Loaded& l);
+    // Sets l.scope_id from the scoper (before attaching).
+    Status acquire_scope(Loaded& l);
     tetragon::TracingPolicyStatus status_of(const Loaded& l) const;
     std::string persist_path(const Loaded& l) const;
     std::size_t load_file_locked(const std::string& path, const std::string& text, const std::string& domain);
@@ -105,6 +127,7 @@ private:
     HookRegistry& hooks_;
     const probe::KernelFeatures features_;
     const std::string state_dir_;
+    HookScoper* scoper_ = nullptr;
     mutable std::mutex mu_;
     std::map<std::string, Loaded> policies_;  // key: namespace/name
     std::uint64_t next_id_ = 1;

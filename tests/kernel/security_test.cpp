@@ -57,7 +57,7 @@ int free_loopback_port() {
 }
 
 // docs/security.md: CAP_SYS_ADMIN (21), CAP_PERFMON (38), CAP_BPF (39).
-constexpr std::uint64_t kRuntimeCaps = (1ull << 21) | (1ull << 38) | (1ull << 39);
+constexpr std::uint64_t kRuntimeCaps = (1ull << 2) | (1ull << 21) | (1ull << 38) | (1ull << 39);  // DAC_READ_SEARCH, SYS_ADMIN, PERFMON, BPF
 
 std::uint64_t known_caps() {
     int last = 40;

@@ -12,6 +12,7 @@
 //   vigil_trigger connect <ipv4> <port>     TCP connect (loopback only in tests); exit 0 if connected
 //   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
 //   vigil_trigger connect-send <ipv4> <port> <payload>   connect, send <payload>, exit 0
+//   vigil_trigger write-many <path> <count> <size>   write <size> bytes to <path> <count> times; exit 0
 //   vigil_trigger call <n> <text>           call vigil_trigger_probe_me(n, text), a function the
 //                                           uprobe tests hook; exit 0
 #define _GNU_SOURCE
@@ -37,6 +38,7 @@ static int usage(void) {
           "       vigil_trigger read <path> <bytes>\n"
           "       vigil_trigger connect <ipv4> <port>\n"
           "       vigil_trigger connect-send <ipv4> <port> <payload>\n"
+          "       vigil_trigger write-many <path> <count> <size>\n"
           "       vigil_trigger call <n> <text>\n");
   return 2;
 }
@@ -159,6 +161,23 @@ __attribute__((noinline, used)) int vigil_trigger_probe_me(int n, const char *te
   return n * 2 + (text[0] != '\0');
 }
 
+static int do_write_many(const char *path, const char *count_text, const char *size_text) {
+  long count = strtol(count_text, NULL, 10), size = strtol(size_text, NULL, 10);
+  static char buf[65536];
+  if (count < 0 || size < 0 || size > (long)sizeof(buf))
+    return 2;
+  memset(buf, 'w', (size_t)size);
+  int fd = open(path, O_WRONLY | O_CREAT, 0644);
+  if (fd < 0)
+    return 1;
+  for (long i = 0; i < count; i++) {
+    if (write(fd, buf, (size_t)size) != size)
+      return 1;
+  }
+  close(fd);
+  return 0;
+}
+
 static int do_call(const char *n_text, const char *text) {
   int n = atoi(n_text);
   int r = vigil_trigger_probe_me(n, text);
@@ -185,6 +204,8 @@ int main(int argc, char **argv) {
     return do_connect_send(argv[2], argv[3], argv[4]);
   if (strcmp(mode, "connect") == 0 && argc >= 4)
     return do_connect(argv[2], argv[3]);
+  if (strcmp(mode, "write-many") == 0 && argc >= 5)
+    return do_write_many(argv[2], argv[3], argv[4]);
   if (strcmp(mode, "call") == 0 && argc >= 4)
     return do_call(argv[2], argv[3]);
   return usage();
