@@ -76,6 +76,20 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
     s.process_cache_size = [cache] { return static_cast<double>(cache->stats().size); };
     s.process_cache_capacity = [cache] { return static_cast<double>(cache->stats().capacity); };
     s.process_cache_evictions = [cache] { return static_cast<double>(cache->stats().evictions); };
+    s.selector_matches = [policies] {
+        std::vector<metrics::Sample> out;
+        for (const auto& c : policies->selector_counts()) {
+            out.push_back({{c.policy, c.hook, std::to_string(c.selector)}, static_cast<double>(c.matched)});
+        }
+        return out;
+    };
+    s.selector_rate_limited = [policies] {
+        std::vector<metrics::Sample> out;
+        for (const auto& c : policies->selector_counts()) {
+            out.push_back({{c.policy, c.hook, std::to_string(c.selector)}, static_cast<double>(c.rate_limited)});
+        }
+        return out;
+    };
     s.policies_by_state = [policies] {
         double enabled = 0, disabled = 0, load_error = 0, error = 0;
         const auto list = policies->list();  // kept alive: the loop reads its members

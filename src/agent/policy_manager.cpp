@@ -412,6 +412,20 @@ tetragon::TracingPolicyStatus PolicyManager::status_of(const Loaded& l) const {
     return s;
 }
 
+std::vector<PolicyManager::SelectorCount> PolicyManager::selector_counts() const {
+    std::lock_guard lock(mu_);
+    std::vector<SelectorCount> out;
+    for (const auto& [k, l] : policies_) {
+        for (std::size_t i = 0; i < l.hook_ids.size(); ++i) {
+            auto counts = sensor_.selector_counters(l.hook_ids[i]);
+            for (std::size_t sel = 0; sel < counts.size(); ++sel) {
+                out.push_back({l.name, l.hook_descriptions[i], sel, counts[sel].matched, counts[sel].rate_limited});
+            }
+        }
+    }
+    return out;
+}
+
 tetragon::ListTracingPoliciesResponse PolicyManager::list() const {
     std::lock_guard lock(mu_);
     tetragon::ListTracingPoliciesResponse r;

@@ -86,6 +86,14 @@ public:
     Status remove(const std::string& name, const std::string& ns) override;
     Status configure(const std::string& name, const std::string& ns, std::optional<bool> enable,
                      std::optional<bool> monitor) override;
+    // Per enabled policy, hook and selector: how often the selector matched
+    // in the kernel and how many posts its rateLimit suppressed.
+    struct SelectorCount {
+        std::string policy, hook;
+        std::size_t selector = 0;
+        std::uint64_t matched = 0, rate_limited = 0;
+    };
+    std::vector<SelectorCount> selector_counts() const;
     tetragon::ListTracingPoliciesResponse list() const override;
 
     // Detaches everything (shutdown).

@@ -31,6 +31,11 @@ Status register_agent_metrics(Registry& r, const AgentSources& s, const Health& 
                               T::kCounter, {"type", "namespace"}, s.events));
     st.push_back(r.add_family(names::kPolicyEvents, "Events produced by tracing policy hooks, by policy, hook and action.",
                               T::kCounter, {"policy", "hook", "action"}, s.policy_events));
+    st.push_back(r.add_family(names::kSelectorMatches,
+                              "Calls a TracingPolicy selector matched in the kernel (the first matching selector).",
+                              T::kCounter, {"policy", "hook", "selector"}, s.selector_matches));
+    st.push_back(r.add_family(names::kSelectorRateLimited, "Posts a selector's rateLimit suppressed in the kernel.",
+                              T::kCounter, {"policy", "hook", "selector"}, s.selector_rate_limited));
     st.push_back(r.add_counter(names::kRingbufReceived, "Records read from the BPF ring buffer.",
                                s.ringbuf_received));
     st.push_back(r.add_counter(names::kRingbufLost,

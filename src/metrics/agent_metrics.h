@@ -28,6 +28,10 @@ struct AgentSources {
     // policy hook. hook: "kprobe:__x64_sys_write"; action: the selector's
     // action as written in the policy ("Post", "Sigkill", "Override", ...).
     Collector policy_events;
+    // vigil_policy_selector_matches_total{policy,hook,selector} and
+    // vigil_policy_selector_rate_limited_total{...}: per selector, counted in the kernel.
+    Collector selector_matches;
+    Collector selector_rate_limited;
     ValueFn ringbuf_received;  // records userspace read from the ring buffer
     ValueFn ringbuf_lost;      // records the BPF side could not reserve room for
     // vigil_ringbuf_decode_errors_total{reason}: records read but rejected.
@@ -56,6 +60,8 @@ inline constexpr const char* kBuildInfo = "vigil_build_info";
 inline constexpr const char* kAgentReady = "vigil_agent_ready";
 inline constexpr const char* kEvents = "vigil_events_total";
 inline constexpr const char* kPolicyEvents = "vigil_policy_events_total";
+inline constexpr const char* kSelectorMatches = "vigil_policy_selector_matches_total";
+inline constexpr const char* kSelectorRateLimited = "vigil_policy_selector_rate_limited_total";
 inline constexpr const char* kRingbufReceived = "vigil_ringbuf_received_total";
 inline constexpr const char* kRingbufLost = "vigil_ringbuf_lost_total";
 inline constexpr const char* kRingbufDecodeErrors = "vigil_ringbuf_decode_errors_total";

@@ -92,6 +92,9 @@ TEST_F(MetricsTest, CountersMoveWithRealEventsAndEnforcement) {
     const std::string kill_key =
         "vigil_policy_events_total{policy=\"kt-metrics-kill\",hook=\"kprobe:__x64_sys_write\",action=\"Sigkill\"}";
     EXPECT_EQ(after[kill_key] - before[kill_key], 1.0) << "Sigkill events";
+    const std::string sel_key =
+        "vigil_policy_selector_matches_total{policy=\"kt-metrics-kill\",hook=\"__x64_sys_write\",selector=\"0\"}";
+    EXPECT_EQ(after[sel_key] - before[sel_key], 1.0) << "the selector's kernel match counter";
     EXPECT_GE(after["vigil_events_total{type=\"PROCESS_EXEC\",namespace=\"\"}"] -
                   before["vigil_events_total{type=\"PROCESS_EXEC\",namespace=\"\"}"],
               1.0);
