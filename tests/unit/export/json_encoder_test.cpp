@@ -119,7 +119,7 @@ private:
         switch (fd->cpp_type()) {
             case FD::CPPTYPE_INT32: r.SetInt32(&m, fd, static_cast<std::int32_t>(rng_())); break;
             case FD::CPPTYPE_UINT32: r.SetUInt32(&m, fd, static_cast<std::uint32_t>(rng_())); break;
-            case FD::CPPTYPE_INT64: r.SetInt64(&m, fd, static_cast<std::int64_t>(rng_()) - (1ll << 62)); break;
+            case FD::CPPTYPE_INT64: r.SetInt64(&m, fd, static_cast<std::int64_t>(rng_() >> 1) - (1ll << 62)); break;  // no overflow
             case FD::CPPTYPE_UINT64: r.SetUInt64(&m, fd, rng_()); break;
             case FD::CPPTYPE_BOOL: r.SetBool(&m, fd, rng_() % 2 == 0); break;
             case FD::CPPTYPE_ENUM: r.SetEnumValue(&m, fd, enum_value(fd)); break;
