@@ -4,6 +4,8 @@
 // node's labels, relist after 410 Gone, malformed objects.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -226,6 +228,11 @@ TEST_F(PolicyWatchTest, RelistAfterGoneDropsWhatWasDeletedMeanwhile) {
     server_->start();
     ASSERT_TRUE(sink_.wait([&] { return sink_.loaded.count("k8s:goes") == 0 && sink_.loaded.count("k8s:new"); }));
     EXPECT_EQ(sink_.sources(), (std::vector<std::string>{"k8s:new", "k8s:stays"}));
+    // The watcher counts the relist just after handing its result over: poll its stats.
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (w->stats().cluster_wide.relists < 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+    }
     EXPECT_GE(w->stats().cluster_wide.relists, 1u);
 }
 
