@@ -111,6 +111,30 @@ spec:
         argError: -1
 )";
 
+// writev(fd, iov, iovcnt): the iovecs read in the kernel and concatenated.
+constexpr const char* kWritevPolicy = R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-writev
+spec:
+  kprobes:
+  - call: sys_writev
+    args:
+    - index: 0
+      type: fd
+    - index: 1
+      type: char_iovec
+      sizeArgIndex: 3
+    - index: 2
+      type: int
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: Prefix
+        values:
+        - /tmp/vigil-kt-writev-
+)";
+
 std::string uprobe_policy() {
     return R"(apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -139,6 +163,7 @@ protected:
         write_file(policies_ / "uprobe.yaml", uprobe_policy());
         write_file(policies_ / "lsm.yaml", kLsmPolicy);
         write_file(policies_ / "override.yaml", kSyscallOverride);
+        write_file(policies_ / "writev.yaml", kWritevPolicy);
         AgentTest::SetUp();
     }
     VigildOptions vigild_options() override {
@@ -274,6 +299,28 @@ TEST_F(GenericHooksTest, UprobeOnATestProgramFunction) {
     EXPECT_EQ(u.message(), "probed");
     EXPECT_EQ(u.args(0).int_arg(), 21);
     EXPECT_EQ(u.process().binary(), trigger_path());
+}
+
+TEST_F(GenericHooksTest, CharIovecConcatenatesTheBuffers) {
+    auto stream = trigger_stream();
+    ASSERT_TRUE(stream);
+    TempDir dir{"vigil-kt-writev-"};
+    const std::string path = dir / "out";
+    const std::string a = "first-" + random_token(), b = "-second";
+    VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "writev", path, a, b}));
+    ASSERT_EQ(describe_wait_status(status), "exited 0");
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev, stream->wait_for(
+                [&](const tetragon::GetEventsResponse& e) {
+                    return e.has_process_kprobe() && e.process_kprobe().policy_name() == "kt-writev" &&
+                           e.process_kprobe().args_size() == 3 &&
+                           e.process_kprobe().args(0).file_arg().path() == path;
+                },
+                "sys_writev of " + path));
+    const auto& k = ev.process_kprobe();
+    EXPECT_EQ(k.function_name(), "__x64_sys_writev");
+    EXPECT_EQ(k.args(1).bytes_arg(), a + b);
+    EXPECT_EQ(k.args(2).int_arg(), 2) << "iovcnt";
 }
 
 TEST_F(GenericHooksTest, HooksThisKernelCannotAttachNameTheMissingFeature) {

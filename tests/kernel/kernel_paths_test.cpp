@@ -431,5 +431,169 @@ spec:
     EXPECT_EQ(ev.process_kprobe().args(0).file_arg().path(), target);
 }
 
+TEST_F(KernelPathsTest, FexitHookHasArgumentsAndReturnValue) {
+    VIGIL_REQUIRE_FEATURE(agent(), "fentry");
+    ASSERT_TRUE(stream_);
+    add_policy(R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-fexit-perm
+spec:
+  fentries:
+  - call: security_file_permission
+    return: true
+    returnArg:
+      index: 0
+      type: int
+    args:
+    - index: 0
+      type: file
+    - index: 1
+      type: int
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: Prefix
+        values:
+        - )" + work_.path() + R"(/
+)");
+    EXPECT_NE(loaded_programs().find("vigil_fexit"), std::string::npos) << "attached as fexit";
+    const std::string path = work_ / "fexit-read";
+    write_file(path, "x");
+    VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "read", path, "16"}));
+    ASSERT_EQ(describe_wait_status(status), "exited 0");
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev, stream_->wait_for(
+                [&](const tetragon::GetEventsResponse& e) {
+                    return e.has_process_kprobe() && e.process_kprobe().policy_name() == "kt-fexit-perm" &&
+                           e.process_kprobe().args_size() == 2 &&
+                           e.process_kprobe().args(0).file_arg().path() == path &&
+                           e.process_kprobe().args(1).int_arg() == 4;
+                },
+                "fexit security_file_permission(MAY_READ) on " + path));
+    EXPECT_TRUE(ev.process_kprobe().has_return_());
+    EXPECT_EQ(ev.process_kprobe().return_().int_arg(), 0);
+}
+
+TEST_F(KernelPathsTest, KprobePathAndDentryArguments) {
+    VIGIL_REQUIRE_FEATURE(agent(), "kprobe");
+    ASSERT_TRUE(stream_);
+    add_policy(R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-kprobe-mkdir
+spec:
+  kprobes:
+  - call: security_path_mkdir
+    syscall: false
+    args:
+    - index: 0
+      type: path
+    - index: 1
+      type: dentry
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: Equal
+        values:
+        - )" + work_.path() + R"(
+)");
+    const std::string dir = work_ / "made";
+    VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "mkdir", dir}));
+    ASSERT_EQ(describe_wait_status(status), "exited 0");
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev, stream_->wait_for(
+                [&](const tetragon::GetEventsResponse& e) {
+                    return e.has_process_kprobe() && e.process_kprobe().policy_name() == "kt-kprobe-mkdir" &&
+                           e.process_kprobe().args_size() == 2;
+                },
+                "security_path_mkdir in " + work_.path()));
+    const auto& k = ev.process_kprobe();
+    SCOPED_TRACE(k.DebugString());
+    EXPECT_EQ(k.args(0).path_arg().path(), work_.path()) << "the parent directory, a full path";
+    // A dentry's path stops at its file system's root (the guest's /tmp is on / , the host's may not be).
+    const std::string d = k.args(1).path_arg().path();
+    const std::string tail = work_.path().substr(work_.path().rfind('/')) + "/made";
+    ASSERT_GE(d.size(), tail.size()) << d;
+    EXPECT_EQ(d.substr(d.size() - tail.size()), tail);
+}
+
+TEST_F(KernelPathsTest, KprobeCredArgument) {
+    VIGIL_REQUIRE_FEATURE(agent(), "kprobe");
+    ASSERT_TRUE(stream_);
+    add_policy(R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-kprobe-creds
+spec:
+  kprobes:
+  - call: commit_creds
+    syscall: false
+    args:
+    - index: 0
+      type: cred
+)");
+    // The spawned child drops to uid 65534 before its exec: commit_creds with the new creds.
+    VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "exit", "0"}, {.uid = 65534}));
+    ASSERT_EQ(describe_wait_status(status), "exited 0");
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev, stream_->wait_for(
+                [&](const tetragon::GetEventsResponse& e) {
+                    return e.has_process_kprobe() && e.process_kprobe().policy_name() == "kt-kprobe-creds" &&
+                           e.process_kprobe().args_size() == 1 &&
+                           e.process_kprobe().args(0).process_credentials_arg().uid().value() == 65534;
+                },
+                "commit_creds to uid 65534"));
+    const auto& c = ev.process_kprobe().args(0).process_credentials_arg();
+    SCOPED_TRACE(c.DebugString());
+    EXPECT_EQ(c.euid().value(), 65534u);
+    EXPECT_EQ(c.fsuid().value(), 65534u);
+}
+
+TEST_F(KernelPathsTest, KprobeSkbArgument) {
+    VIGIL_REQUIRE_FEATURE(agent(), "kprobe");
+    ASSERT_TRUE(stream_);
+    add_policy(R"(apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: kt-kprobe-skb
+spec:
+  kprobes:
+  - call: __dev_queue_xmit
+    syscall: false
+    args:
+    - index: 0
+      type: skb
+)");
+    int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    ASSERT_EQ(::listen(listener, 4), 0);
+    socklen_t len = sizeof(sin);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&sin), &len), 0);
+    const uint16_t port = ntohs(sin.sin_port);
+    VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "connect", "127.0.0.1", std::to_string(port)}));
+    ::close(listener);
+    ASSERT_EQ(describe_wait_status(status), "exited 0");
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ev, stream_->wait_for(
+                [&](const tetragon::GetEventsResponse& e) {
+                    return e.has_process_kprobe() && e.process_kprobe().policy_name() == "kt-kprobe-skb" &&
+                           e.process_kprobe().args_size() == 1 &&
+                           e.process_kprobe().args(0).skb_arg().dport() == port;
+                },
+                "a packet to port " + std::to_string(port)));
+    const auto& k = ev.process_kprobe().args(0).skb_arg();
+    SCOPED_TRACE(k.DebugString());
+    EXPECT_EQ(k.family(), "AF_INET");
+    EXPECT_EQ(k.protocol(), "IPPROTO_TCP");
+    EXPECT_EQ(k.saddr(), "127.0.0.1");
+    EXPECT_EQ(k.daddr(), "127.0.0.1");
+    EXPECT_GT(k.len(), 0u);
+}
+
 }  // namespace
 }  // namespace vigil::kt

@@ -13,6 +13,8 @@
 //   vigil_trigger read <path> <bytes>       read up to <bytes> from <path> once; exit 0
 //   vigil_trigger connect-send <ipv4> <port> <payload>   connect, send <payload>, exit 0
 //   vigil_trigger write-many <path> <count> <size>   write <size> bytes to <path> <count> times; exit 0
+//   vigil_trigger writev <path> <part1> <part2>   one writev() of the two parts to <path>; exit 0
+//   vigil_trigger mkdir <path>              mkdir(<path>, 0755); exit 0 if it was made
 //   vigil_trigger call <n> <text>           call vigil_trigger_probe_me(n, text), a function the
 //                                           uprobe tests hook; exit 0
 #define _GNU_SOURCE
@@ -27,6 +29,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 static int usage(void) {
   fprintf(stderr,
@@ -39,6 +43,8 @@ static int usage(void) {
           "       vigil_trigger connect <ipv4> <port>\n"
           "       vigil_trigger connect-send <ipv4> <port> <payload>\n"
           "       vigil_trigger write-many <path> <count> <size>\n"
+          "       vigil_trigger writev <path> <part1> <part2>\n"
+          "       vigil_trigger mkdir <path>\n"
           "       vigil_trigger call <n> <text>\n");
   return 2;
 }
@@ -178,6 +184,16 @@ static int do_write_many(const char *path, const char *count_text, const char *s
   return 0;
 }
 
+static int do_writev(const char *path, char *a, char *b) {
+  struct iovec iov[2] = {{a, strlen(a)}, {b, strlen(b)}};
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    return 1;
+  ssize_t n = writev(fd, iov, 2);
+  close(fd);
+  return n == (ssize_t)(iov[0].iov_len + iov[1].iov_len) ? 0 : 1;
+}
+
 static int do_call(const char *n_text, const char *text) {
   int n = atoi(n_text);
   int r = vigil_trigger_probe_me(n, text);
@@ -206,6 +222,10 @@ int main(int argc, char **argv) {
     return do_connect(argv[2], argv[3]);
   if (strcmp(mode, "write-many") == 0 && argc >= 5)
     return do_write_many(argv[2], argv[3], argv[4]);
+  if (strcmp(mode, "writev") == 0 && argc >= 5)
+    return do_writev(argv[2], argv[3], argv[4]);
+  if (strcmp(mode, "mkdir") == 0 && argc >= 3)
+    return mkdir(argv[2], 0755) == 0 ? 0 : 1;
   if (strcmp(mode, "call") == 0 && argc >= 4)
     return do_call(argv[2], argv[3]);
   return usage();
