@@ -28,7 +28,7 @@ test:
 	bash scripts/install-deps.sh --test
 	$(compile)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
-	$(if $(filter 1 yes true,$(SKIP_ASAN)),@echo "make test: SKIP_ASAN set, sanitizer stage skipped",$(MAKE) asan-suite)
+	@if [ -n "$(filter 1 yes true,$(SKIP_ASAN))" ]; then echo "make test: SKIP_ASAN is set; the sanitizer stage is skipped"; else $(MAKE) asan-suite; fi
 
 # The unit and kernel suites again, built with ASan+UBSan (CMakePresets.json "asan": build-asan/,
 # sanitizer options and the leak suppressions in scripts/lsan.supp). Part of `make test`
