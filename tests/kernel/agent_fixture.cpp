@@ -1,5 +1,11 @@
 #include "agent_fixture.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -568,6 +574,27 @@ void AgentTest::stop_agent() {
     ASSERT_TRUE(st.ok()) << st.error();
     EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0)
         << "vigild " << describe_wait_status(*st) << " after SIGTERM, expected exit status 0";
+}
+
+Result<std::unique_ptr<LoopbackListener>> LoopbackListener::open() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return make_error(errno_text("socket"));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sin);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0 || ::listen(fd, 4) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
+        auto err = make_error(errno_text("listen on 127.0.0.1"));
+        ::close(fd);
+        return err;
+    }
+    return std::unique_ptr<LoopbackListener>(new LoopbackListener(fd, ntohs(sin.sin_port)));
+}
+
+void LoopbackListener::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
 }
 
 }  // namespace vigil::kt

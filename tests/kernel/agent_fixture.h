@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -106,6 +107,23 @@ std::string describe_wait_status(int status);
 // Runs argv to completion; its wait status, or an error naming the program.
 Result<int> run_to_exit(const std::vector<std::string>& argv, const SpawnOptions& opts = {},
                         Millis timeout = kEventTimeout);
+
+// A TCP listener on 127.0.0.1 with a port the kernel picks; closed on
+// destruction (or by close()), so connect tests never reach beyond loopback.
+class LoopbackListener {
+public:
+    static Result<std::unique_ptr<LoopbackListener>> open();
+    ~LoopbackListener() { close(); }
+    LoopbackListener(const LoopbackListener&) = delete;
+    LoopbackListener& operator=(const LoopbackListener&) = delete;
+    std::uint16_t port() const { return port_; }
+    void close();
+
+private:
+    LoopbackListener(int fd, std::uint16_t port) : fd_(fd), port_(port) {}
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
 
 // ---------------------------------------------------------------------------
 // Events

@@ -221,21 +221,13 @@ TEST_F(SyscallHooksTest, OpenatFilenameIsAString) {
 }
 
 TEST_F(SyscallHooksTest, ConnectSockaddrHasAddressAndPort) {
-    int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
-    ASSERT_EQ(::listen(listener, 4), 0);
-    socklen_t len = sizeof(sin);
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&sin), &len), 0);
-    const uint16_t port = ntohs(sin.sin_port);
+    VIGIL_ASSERT_OK_AND_ASSIGN(listener, LoopbackListener::open());
+    const uint16_t port = listener->port();
 
     auto stream = trigger_stream();
     ASSERT_TRUE(stream);
     VIGIL_ASSERT_OK_AND_ASSIGN(status, run_to_exit({trigger_path(), "connect", "127.0.0.1", std::to_string(port)}));
-    ::close(listener);
+    listener->close();
     ASSERT_EQ(describe_wait_status(status), "exited 0");
     VIGIL_ASSERT_OK_AND_ASSIGN(
         ev, stream->wait_for(
