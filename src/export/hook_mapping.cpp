@@ -77,12 +77,6 @@ std::string hex(std::uint64_t v) {
     return buf;
 }
 
-void fill_caps(std::uint64_t bits, google::protobuf::RepeatedField<int>* out) {
-    for (int cap = 0; cap < 64; ++cap) {
-        if (((bits >> cap) & 1u) && tetragon::CapabilitiesType_IsValid(cap)) out->Add(cap);
-    }
-}
-
 void set_sock(const model::SockValue& s, tetragon::KprobeSock* out) {
     out->set_family(family_name(s.family));
     out->set_type(sock_type_name(s.type));
@@ -122,9 +116,7 @@ void set_cred(const model::CredValue& c, tetragon::ProcessCredentials* out) {
     out->mutable_sgid()->set_value(c.sgid);
     out->mutable_fsuid()->set_value(c.fsuid);
     out->mutable_fsgid()->set_value(c.fsgid);
-    fill_caps(c.cap_permitted, out->mutable_caps()->mutable_permitted());
-    fill_caps(c.cap_effective, out->mutable_caps()->mutable_effective());
-    fill_caps(c.cap_inheritable, out->mutable_caps()->mutable_inheritable());
+    fill_capabilities({c.cap_permitted, c.cap_effective, c.cap_inheritable}, out->mutable_caps());
 }
 
 tetragon::KprobeAction action_of(const model::HookEvent& ev) {

@@ -25,11 +25,6 @@ void fill_caps(std::uint64_t bits, google::protobuf::RepeatedField<int>* out) {
     }
 }
 
-void fill_capabilities(const model::Capabilities& c, tetragon::Capabilities* out) {
-    fill_caps(c.permitted, out->mutable_permitted());
-    fill_caps(c.effective, out->mutable_effective());
-    fill_caps(c.inheritable, out->mutable_inheritable());
-}
 
 void set_ns(tetragon::Namespace* ns, std::uint32_t inum, std::uint32_t host_inum) {
     ns->set_inum(inum);
@@ -37,6 +32,12 @@ void set_ns(tetragon::Namespace* ns, std::uint32_t inum, std::uint32_t host_inum
 }
 
 }  // namespace
+
+void fill_capabilities(const model::Capabilities& c, tetragon::Capabilities* out) {
+    fill_caps(c.permitted, out->mutable_permitted());
+    fill_caps(c.effective, out->mutable_effective());
+    fill_caps(c.inheritable, out->mutable_inheritable());
+}
 
 BootClock BootClock::now() {
     return BootClock(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));

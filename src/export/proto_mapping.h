@@ -39,6 +39,9 @@ struct ProcessRef {
     std::uint32_t refcnt = 0;
 };
 
+// Capability masks -> Tetragon's Capabilities (one enum value per set bit).
+void fill_capabilities(const model::Capabilities& c, tetragon::Capabilities* out);
+
 class ProtoMapper {
 public:
     // host_ns: namespace inodes of the host's pid 1, for Namespace.is_host.
