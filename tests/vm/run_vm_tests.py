@@ -46,7 +46,7 @@ HOST_ONLY_SUITES = [
     "ManagementDisabledTest", "NoDropTest", "K8sPoliciesTest", "PolicyManagementTest", "MetricsTest",
     "AgentStartupErrorTest", "StalledSubscriberTest", "ExportDiskFullTest",
     # Kernel-dependent, but not yet run under TCG (the race test's attach churn would take minutes).
-    "AgentKillRestartTest", "PolicyRaceTest",
+    "AgentKillRestartTest", "PolicyRaceTest", "PolicyRemovalNeighbourTest",
 ]
 DEFAULT_FILTER = "-" + ":".join(f"{s}.*" for s in HOST_ONLY_SUITES)
 REQUIRED_FEATURES = {
