@@ -6,7 +6,9 @@
  * The generic syscall hook for `syscall: true` TracingPolicy calls on kernels
  * without kprobes (this project's CI kernel). One program, attached once per
  * hooked syscall; the attachment's BPF cookie is a dispatch slot listing the
- * hooks on that syscall (see vigil_dispatch_map). Per-syscall tracepoints
+ * hooks on that syscall (see vigil_dispatch_map). Userspace rewrites a list
+ * while calls walk it, so hooks never move in it and free positions hold
+ * VIGIL_HOOK_MAX (src/probe/syscall_tracepoints.cpp). Per-syscall tracepoints
  * were chosen over a raw sys_enter tracepoint with a syscall-number filter
  * because they cost less on the syscalls nobody hooks (measured ~82 ns vs
  * ~150 ns per unrelated syscall; docs/benchmarks.md).
@@ -56,9 +58,14 @@ int vigil_sys_enter(struct vigil_sys_enter_ctx *ctx)
 		return 0;
 	hook__read_args(ctx, heap->raw);
 	for (i = 0; i < VIGIL_DISPATCH_MAX; i++) {
+		__u32 hook_id;
+
 		if (i >= d->n)
 			break;
-		hook__run(heap, d->hooks[i], 0, HOOK_AT_ENTRY);
+		hook_id = d->hooks[i];
+		if (hook_id >= VIGIL_HOOK_MAX) /* a free position */
+			continue;
+		hook__run(heap, hook_id, 0, HOOK_AT_ENTRY);
 	}
 	return 0;
 }
@@ -80,9 +87,14 @@ int vigil_sys_exit(struct vigil_sys_exit_ctx *ctx)
 		return 0;
 	ret = ctx->ret;
 	for (i = 0; i < VIGIL_DISPATCH_MAX; i++) {
+		__u32 hook_id;
+
 		if (i >= d->n)
 			break;
-		hook__run(heap, d->hooks[i], ret, HOOK_AT_EXIT);
+		hook_id = d->hooks[i];
+		if (hook_id >= VIGIL_HOOK_MAX)
+			continue;
+		hook__run(heap, hook_id, ret, HOOK_AT_EXIT);
 	}
 	return 0;
 }

@@ -80,8 +80,10 @@ public:
                     "GetEvents: too many concurrent streams (limit " +
                         std::to_string(opts_.max_streams) + ")"};
         }
-        c_.started.fetch_add(1);
-        auto sub = hub_.subscribe("grpc " + ctx->peer());
+        // Numbered: every unix-socket client has the same peer ("unknown"),
+        // and each stream needs its own subscriber label in the metrics.
+        const std::string name = "grpc-" + std::to_string(c_.started.fetch_add(1) + 1) + " " + ctx->peer();
+        auto sub = hub_.subscribe(name);
         grpc::Status result = grpc::Status::OK;
         // Events are taken off the queue a batch at a time: one wake-up and
         // one lock per batch instead of per event.
@@ -116,8 +118,8 @@ public:
         std::uint64_t dropped = sub->dropped();
         c_.dropped.fetch_add(dropped);
         if (dropped > 0) {
-            spdlog::warn("gRPC stream {} ended; {} events were dropped because it read too slowly",
-                         ctx->peer(), dropped);
+            spdlog::warn("gRPC stream {} ended; {} events were dropped because it read too slowly", name,
+                         dropped);
         }
         hub_.unsubscribe(sub);
         c_.active.fetch_sub(1);

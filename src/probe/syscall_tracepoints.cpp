@@ -1,6 +1,13 @@
 // Syscall hooks through syscalls/sys_{enter,exit}_<name>, for kernels without
 // kprobes: one attachment of the main object's vigil_sys_enter/exit per
 // hooked syscall, whose cookie is a dispatch slot listing the hooks on it.
+//
+// The programs walk that list while userspace rewrites it, so a hook never
+// moves: a removed hook leaves a free position (kFreePosition, skipped by
+// the programs) that a later hook may take, and every position past the
+// list's end is free too. A call walking the list during an update then sees
+// each position's old or new hook, never a neighbour shifted into the place
+// it already passed (which made the next hook miss that call) or hook 0.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -9,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "probe/base_sensor.h"
@@ -18,6 +26,8 @@
 namespace vigil::probe {
 
 namespace {
+
+constexpr std::uint32_t kFreePosition = VIGIL_HOOK_MAX;
 
 bool tracepoint_exists(const std::string& name) {
     for (const char* root : {"/sys/kernel/tracing/events/syscalls/",
@@ -50,11 +60,15 @@ Status BaseSensor::attach_syscall_tracepoint(const HookSpec& spec, const std::st
         remove_from_slot(spec.hook_id, spec.syscall);
         return st;
     };
-    if (slot.hooks.size() >= VIGIL_DISPATCH_MAX) {
+    auto free = std::find(slot.hooks.begin(), slot.hooks.end(), kFreePosition);
+    if (free != slot.hooks.end()) {
+        *free = spec.hook_id;
+    } else if (slot.hooks.size() < VIGIL_DISPATCH_MAX) {
+        slot.hooks.push_back(spec.hook_id);
+    } else {
         return undo(make_error(what + ": at most " + std::to_string(VIGIL_DISPATCH_MAX) +
                                " hooks on one syscall"));
     }
-    slot.hooks.push_back(spec.hook_id);
     if (auto st = write_dispatch(slot); !st) return undo(make_error(what + ": " + st.error()));
     auto attach = [&](bpf_program* prog, const std::string& tp, bpf_link*& out) -> Status {
         LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = slot.slot);
@@ -74,6 +88,7 @@ Status BaseSensor::attach_syscall_tracepoint(const HookSpec& spec, const std::st
 Status BaseSensor::write_dispatch(const SyscallSlot& s) {
     vigil_dispatch d{};
     d.n = static_cast<__u32>(s.hooks.size());
+    std::fill(std::begin(d.hooks), std::end(d.hooks), kFreePosition);
     std::copy(s.hooks.begin(), s.hooks.end(), d.hooks);
     __u32 key = s.slot;
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_dispatch_map), &key, &d, BPF_ANY) != 0) {
@@ -82,12 +97,15 @@ Status BaseSensor::write_dispatch(const SyscallSlot& s) {
     return {};
 }
 
-// Takes a hook out of its syscall's dispatch list; the last one detaches.
+// Takes a hook out of its syscall's dispatch list, leaving its position free
+// (the others stay where they are); the last one detaches.
 void BaseSensor::remove_from_slot(std::uint32_t hook_id, const std::string& syscall) {
     auto sit = syscalls_.find(syscall);
     if (sit == syscalls_.end()) return;
     auto& hooks = sit->second.hooks;
-    hooks.erase(std::remove(hooks.begin(), hooks.end(), hook_id), hooks.end());
+    std::replace(hooks.begin(), hooks.end(), hook_id, kFreePosition);
+    // Free positions at the end leave the list: everything past its end is free.
+    while (!hooks.empty() && hooks.back() == kFreePosition) hooks.pop_back();
     if (skel_) (void)write_dispatch(sit->second);
     if (hooks.empty()) release_slot(syscall);
 }

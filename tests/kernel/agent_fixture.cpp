@@ -293,14 +293,37 @@ EventStream::EventStream(const std::shared_ptr<grpc::Channel>& channel, const te
 }
 
 EventStream::~EventStream() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
     ctx_.TryCancel();
     reader_.join();
+}
+
+void EventStream::pause() {
+    std::lock_guard lock(mu_);
+    paused_ = true;
+}
+
+void EventStream::resume() {
+    {
+        std::lock_guard lock(mu_);
+        paused_ = false;
+    }
+    cv_.notify_all();
 }
 
 void EventStream::read_loop() {
     auto reader = stub_->GetEvents(&ctx_, request_);
     tetragon::GetEventsResponse ev;
-    while (reader->Read(&ev)) {
+    for (;;) {
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [this] { return !paused_ || stopping_; });
+        }
+        if (!reader->Read(&ev)) break;
         const auto v = exporter::view_of(ev);
         const bool is_sync = v.process && v.process->arguments().find(kSyncArgPrefix) != std::string::npos;
         std::lock_guard lock(mu_);

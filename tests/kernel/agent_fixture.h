@@ -159,6 +159,13 @@ public:
     // arranges it. Sync events are kept out of events() and wait_for().
     Status sync(Millis timeout = kEventTimeout);
 
+    // A stalled client: after pause() the reader stops calling Read once the
+    // Read in progress returns (at most one more message is taken), so gRPC's
+    // flow control and then vigild's queue for this stream fill up.
+    // resume() reads on.
+    void pause();
+    void resume();
+
 private:
     void read_loop();
 
@@ -170,6 +177,8 @@ private:
     std::vector<tetragon::GetEventsResponse> events_;
     std::vector<std::string> sync_arguments_;  // process.arguments of sync execs seen
     bool done_ = false;
+    bool paused_ = false;
+    bool stopping_ = false;  // the destructor wakes a paused reader
     grpc::Status status_;
     std::thread reader_;
 };

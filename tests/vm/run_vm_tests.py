@@ -44,7 +44,9 @@ DIE_WITH_RUNNER = ["setpriv", "--pdeathsig", "KILL", "--"]
 HOST_ONLY_SUITES = [
     "HostileInputTest", "TlsTest", "TlsConfig", "SocketAccess", "SocketOwnerTest", "DefaultAccessTest",
     "ManagementDisabledTest", "NoDropTest", "K8sPoliciesTest", "PolicyManagementTest", "MetricsTest",
-    "AgentStartupErrorTest",
+    "AgentStartupErrorTest", "StalledSubscriberTest", "ExportDiskFullTest",
+    # Kernel-dependent, but not yet run under TCG (the race test's attach churn would take minutes).
+    "AgentKillRestartTest", "PolicyRaceTest", "PolicyRemovalNeighbourTest",
 ]
 DEFAULT_FILTER = "-" + ":".join(f"{s}.*" for s in HOST_ONLY_SUITES)
 REQUIRED_FEATURES = {
