@@ -67,11 +67,20 @@ std::string default_server_address(const char* env_value) {
     return kDefaultServerAddress;
 }
 
-AgentClient::AgentClient(std::string address, std::chrono::milliseconds rpc_timeout)
+AgentClient::AgentClient(std::string address, std::chrono::milliseconds rpc_timeout, const ClientTls& tls)
     : address_(std::move(address)), rpc_timeout_(rpc_timeout) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxRecvBytes);
-    auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+    if (tls.enabled()) {
+        grpc::SslCredentialsOptions o;
+        o.pem_root_certs = tls.ca_pem;
+        o.pem_cert_chain = tls.cert_pem;
+        o.pem_private_key = tls.key_pem;
+        creds = grpc::SslCredentials(o);
+        if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
+    }
+    auto channel = grpc::CreateCustomChannel(address_, creds, args);
     stub_ = tetragon::FineGuidanceSensors::NewStub(channel);
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/client_tls.h"
 #include "common/result.h"
 #include "tetragon/sensors.grpc.pb.h"
 
@@ -23,7 +24,8 @@ class AgentClient {
 public:
     // `address` is a gRPC target: "unix:///path", "host:port", "dns:///...".
     // `rpc_timeout` bounds unary calls; the event stream has no deadline.
-    AgentClient(std::string address, std::chrono::milliseconds rpc_timeout);
+    // With `tls` enabled (and loaded) the channel speaks TLS.
+    AgentClient(std::string address, std::chrono::milliseconds rpc_timeout, const ClientTls& tls = {});
 
     const std::string& address() const { return address_; }
 

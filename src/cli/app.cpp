@@ -154,6 +154,14 @@ int run(int argc, char** argv) {
     app.add_option("--timeout", global.timeout_s,
                    "seconds to wait for a reply (every call but the event stream)")
         ->check(CLI::PositiveNumber);
+    app.add_option("--tls-ca-file", global.tls.ca_file,
+                   "TLS to a host:port vigild: PEM CA that signed its certificate "
+                   "(vigild --server-tls-cert-file)");
+    app.add_option("--tls-cert-file", global.tls.cert_file,
+                   "PEM client certificate to present (vigild --server-tls-client-ca-file)");
+    app.add_option("--tls-key-file", global.tls.key_file, "PEM key of --tls-cert-file");
+    app.add_option("--tls-server-name", global.tls.server_name,
+                   "name to verify in vigild's certificate instead of the address's host");
 
     GetEventsFlags ge;
     CLI::App* getevents = app.add_subcommand(
@@ -195,6 +203,10 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
         return rc == 0 ? 0 : kExitUsage;
+    }
+    if (Status st = global.tls.load(global.server_address); !st) {
+        std::cerr << "vigil: " << st.error() << '\n';
+        return kExitUsage;
     }
     if (getevents->parsed()) return run_getevents(global, ge);
     if (status->parsed()) return run_status(global);

@@ -325,6 +325,8 @@ public:
         std::ofstream(path("server.pem")) << main_.server_cert_pem;
         std::ofstream(path("server.key")) << main_.server_key_pem;
         std::ofstream(path("ca.pem")) << main_.ca_cert_pem;
+        std::ofstream(path("client.pem")) << main_.client_cert_pem;
+        std::ofstream(path("client.key")) << main_.client_key_pem;
         ok_ = true;
     }
     bool ok() const { return ok_; }
@@ -422,6 +424,33 @@ TEST_F(TlsTest, ClientCertificateIsRequiredAndVerified) {
     auto rogue = health(channel(tls("rogue-client")));
     EXPECT_FALSE(rogue.ok()) << "a client certificate from another CA was accepted";
     EXPECT_TRUE(health(channel(tls("client"))).ok());
+}
+
+// The `vigil` CLI speaks the same TLS: with the CA and a client certificate
+// `vigil status` reports the agent; without the certificate it cannot reach it.
+TEST_F(TlsTest, CliPresentsItsClientCertificate) {
+    start(true);
+    ASSERT_TRUE(wait_ready([&] { return tls("client"); }).ok());
+    TempDir out{"vigil-kt-cli-tls"};
+    const auto cli = [&](std::vector<std::string> extra) -> Result<int> {
+        std::vector<std::string> argv = {build_dir() + "/vigil", "status", "--server-address", target(),
+                                         "--tls-ca-file", pki_.path("ca.pem")};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        SpawnOptions o;
+        o.stdout_path = out / "stdout";
+        o.stderr_path = out / "stderr";
+        return run_to_exit(argv, o);
+    };
+    VIGIL_ASSERT_OK_AND_ASSIGN(
+        ok, cli({"--tls-cert-file", pki_.path("client.pem"), "--tls-key-file", pki_.path("client.key")}));
+    EXPECT_EQ(describe_wait_status(ok), "exited 0") << slurp(out / "stderr");
+    EXPECT_NE(slurp(out / "stdout").find("Health Status: running"), std::string::npos)
+        << slurp(out / "stdout");
+
+    VIGIL_ASSERT_OK_AND_ASSIGN(refused, cli({}));
+    EXPECT_EQ(describe_wait_status(refused), "exited 1");
+    EXPECT_NE(slurp(out / "stderr").find("cannot reach vigild at " + target()), std::string::npos)
+        << slurp(out / "stderr");
 }
 
 TEST(TlsConfig, MissingCertificateFileStopsStartUpNamingIt) {

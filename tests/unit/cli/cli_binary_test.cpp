@@ -190,6 +190,34 @@ TEST(CliUsage, BadFlagsExitWithUsageStatus) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
+// TLS flags are checked and their files read before any call.
+TEST(CliTlsFlags, BadCombinationsAndFilesAreUsageErrorsNamingTheFlag) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("vigil-cli-tls-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string not_pem = (dir / "not.pem").string();
+    std::ofstream(not_pem) << "just text\n";
+
+    auto r = run_cli({"status", "--server-address", kNoAgent, "--tls-ca-file", not_pem}, stdin_file("/dev/null"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("apply to a TCP --server-address"), std::string::npos) << r.err;
+
+    r = run_cli({"status", "--server-address", "127.0.0.1:1", "--tls-cert-file", not_pem}, stdin_file("/dev/null"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("only --tls-cert-file is set"), std::string::npos) << r.err;
+
+    r = run_cli({"status", "--server-address", "127.0.0.1:1", "--tls-ca-file", not_pem}, stdin_file("/dev/null"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--tls-ca-file " + not_pem + ": not a PEM file"), std::string::npos) << r.err;
+
+    const std::string missing = (dir / "missing.pem").string();
+    r = run_cli({"status", "--server-address", "127.0.0.1:1", "--tls-ca-file", missing}, stdin_file("/dev/null"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--tls-ca-file " + missing + ": cannot read"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+    fs::remove_all(dir);
+}
+
 TEST(CliNoAgent, StatusNamesTheAddressItCouldNotReach) {
     auto r = run_cli({"status", "--server-address", kNoAgent}, stdin_file("/dev/null"));
     EXPECT_NE(r.exit_code, 0);
