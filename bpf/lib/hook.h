@@ -581,22 +581,34 @@ static __always_inline void hook__tp_fields(struct vigil_heap *heap, __u64 ctx)
  * sub-cgroups), created at any time, so the task's ancestors are checked
  * here rather than vigild chasing every descendant. Level 0 is the root,
  * which is never in a set; the helper returns 0 past the task's own level.
+ * A scope with the host marker (hostSelector {}) also covers tasks none of
+ * whose cgroups belongs to a pod (VIGIL_SCOPE_ALL_PODS); only such scopes pay
+ * for the second lookup per level.
  */
 static __always_inline int hook__in_scope(__u32 scope_id)
 {
 	struct vigil_scope_key k = {.scope_id = scope_id};
+	struct vigil_scope_key pods = {.scope_id = VIGIL_SCOPE_ALL_PODS};
 	__u32 level;
+	int host;
 
 	if (scope_id == 0)
 		return 1;
+	k.cgroup_id = VIGIL_SCOPE_HOST_CGROUP;
+	host = bpf_map_lookup_elem(&vigil_scope_cgroups, &k) != NULL;
 	for (level = 1; level <= VIGIL_SCOPE_LEVELS; level++) {
 		k.cgroup_id = bpf_get_current_ancestor_cgroup_id(level);
 		if (k.cgroup_id == 0)
 			break;
 		if (bpf_map_lookup_elem(&vigil_scope_cgroups, &k))
 			return 1;
+		if (host) {
+			pods.cgroup_id = k.cgroup_id;
+			if (bpf_map_lookup_elem(&vigil_scope_cgroups, &pods))
+				host = 0; /* in a pod the scope does not select */
+		}
 	}
-	return 0;
+	return host;
 }
 
 /* How hook__run uses the arguments in heap->raw. */

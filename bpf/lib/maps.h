@@ -221,7 +221,9 @@ struct {
  * vigil_scope_cgroups: (scope id, cgroup id) pairs; a scoped hook runs only
  * where the task's cgroup or an ancestor is paired with its scope id
  * (vigil_hook_config.scope_id). vigild rewrites a scope's pairs when pods
- * come, go or change labels.
+ * come, go or change labels. Two reserved values (abi.h): the scope
+ * VIGIL_SCOPE_ALL_PODS holds every pod container's cgroup, and the pair
+ * (scope, VIGIL_SCOPE_HOST_CGROUP) marks a scope that covers host tasks.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -96,12 +96,13 @@ void PolicyManager::detach(Loaded& l) {
 }
 
 Status PolicyManager::acquire_scope(Loaded& l) {
-    PolicyScope scope{l.name, l.ns, l.domain, l.pod_selector, l.container_selector, {}};
+    PolicyScope scope{l.name, l.ns, l.domain, l.pod_selector, l.container_selector, {}, l.host_selector};
     if (!scoper_) {
-        if (l.ns.empty() && !l.pod_selector && !l.container_selector) return {};
+        if (l.ns.empty() && !l.pod_selector && !l.container_selector && !l.host_selector) return {};
         // Refused rather than attached to every process on the node.
-        return make_error("policy " + l.name + ": it is limited to pods (namespace, podSelector or "
-                          "containerSelector) and this agent cannot scope hooks to pods");
+        return make_error("policy " + l.name + ": it is limited to pods or host processes (namespace, "
+                          "podSelector, containerSelector or hostSelector) and this agent cannot scope "
+                          "hooks by cgroup");
     }
     auto id = scoper_->acquire(scope);
     if (!id) return make_error("policy " + l.name + ": " + id.error());
@@ -142,6 +143,7 @@ std::vector<PolicyManager::Loaded> PolicyManager::load_text(const std::string& t
         l.text = text;
         l.pod_selector = p.pod_selector;
         l.container_selector = p.container_selector;
+        l.host_selector = p.host_selector.has_value();
         l.monitor = p.parsed_options.policy_mode &&
                     *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
         if (p.kind == policy::PolicyKind::TracingPolicyNamespaced && l.ns.empty()) {
@@ -260,7 +262,7 @@ std::vector<PolicyManager::Scope> PolicyManager::scopes() const {
     std::lock_guard lock(mu_);
     std::vector<Scope> out;
     for (const auto& [k, l] : policies_) {
-        out.push_back({l.name, l.ns, l.domain, l.pod_selector, l.container_selector, l.hook_ids});
+        out.push_back({l.name, l.ns, l.domain, l.pod_selector, l.container_selector, l.hook_ids, l.host_selector});
     }
     return out;
 }

@@ -25,7 +25,8 @@ namespace vigil::agent {
 
 // Where a loaded policy applies, for scoping its hooks to cgroups:
 // TracingPolicyNamespaced's namespace and the podSelector /
-// containerSelector as written (none: every pod / container).
+// containerSelector as written (none: every pod / container), and whether
+// hostSelector {} adds the processes outside every pod.
 struct PolicyScope {
     std::string name;
     std::string ns;      // "" for a cluster-wide TracingPolicy
@@ -33,6 +34,7 @@ struct PolicyScope {
     std::optional<policy::LabelSelector> pod_selector;
     std::optional<policy::LabelSelector> container_selector;
     std::vector<std::uint32_t> hook_ids;  // attached hooks (empty when disabled or failed)
+    bool host = false;                    // hostSelector: {} (only null or {} are accepted)
 };
 
 // Turns a policy's scope into the scope id its hooks carry into the kernel
@@ -114,6 +116,7 @@ private:
         std::vector<std::string> hook_descriptions;
         std::optional<policy::LabelSelector> pod_selector;
         std::optional<policy::LabelSelector> container_selector;
+        bool host_selector = false;
         std::uint32_t scope_id = 0;  // from the HookScoper while enabled; 0: not scoped
     };
     // Parses and attaches every document of `text`; fills `errors`.

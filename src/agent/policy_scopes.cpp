@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "k8s/cgroup_identity.h"
+#include "model/scope.h"
 
 namespace vigil::agent {
 
@@ -12,10 +13,32 @@ namespace {
 // cluster-wide policy can select namespaces with a label selector.
 constexpr const char* kNamespaceLabel = "io.kubernetes.pod.namespace";
 
+bool selects_all(const std::optional<policy::LabelSelector>& s) { return !s || s->empty(); }
+
+// Every container of every pod: the all-pods set that tells host processes apart.
+std::set<std::string> every_container(const PodList& pods) {
+    std::set<std::string> out;
+    for (const auto& pod : pods) {
+        if (!pod) continue;
+        for (const auto& c : pod->containers) {
+            if (!c.id.empty()) out.emplace(k8s::strip_runtime_prefix(c.id));
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
+bool selects_pods(const PolicyScope& scope) {
+    return !scope.host || !scope.ns.empty() || scope.pod_selector || scope.container_selector;
+}
+
 bool is_scoped(const PolicyScope& scope) {
-    return !scope.ns.empty() || scope.pod_selector.has_value() || scope.container_selector.has_value();
+    if (!scope.ns.empty()) return true;
+    if (!scope.host) return scope.pod_selector.has_value() || scope.container_selector.has_value();
+    // hostSelector {} with selectors that take every pod's every container: everything.
+    const bool every_pod = selects_pods(scope) && selects_all(scope.pod_selector) && selects_all(scope.container_selector);
+    return !every_pod;
 }
 
 Result<k8s::LabelSelector> to_k8s_selector(const policy::LabelSelector& selector) {
@@ -47,6 +70,7 @@ std::string image_repo(const std::string& image) {
 std::set<std::string> scope_containers(const PolicyScope& scope, const k8s::LabelSelector* pod_selector,
                                        const k8s::LabelSelector* container_selector, const PodList& pods) {
     std::set<std::string> out;
+    if (!selects_pods(scope)) return out;
     for (const auto& pod : pods) {
         if (!pod) continue;
         if (!scope.ns.empty() && pod->namespace_ != scope.ns) continue;
@@ -103,6 +127,31 @@ std::set<std::uint64_t> PolicyScopes::cgroups_locked(const std::set<std::string>
     return out;
 }
 
+std::set<std::uint64_t> PolicyScopes::want_locked(const Entry& e, const std::set<std::string>& containers) const {
+    auto want = cgroups_locked(containers);
+    if (e.scope.host) want.insert(model::kHostCgroupMarker);
+    return want;
+}
+
+bool PolicyScopes::any_host_locked() const {
+    for (const auto& [id, e] : scopes_) {
+        if (e.scope.host) return true;
+    }
+    return false;
+}
+
+Status PolicyScopes::write_all_pods_locked(const std::set<std::string>& containers) {
+    const auto want = cgroups_locked(containers);
+    if (want == all_pods_written_) return {};
+    if (auto st = in_.write(model::kAllPodsScopeId, want); !st) {
+        ++stats_.write_errors;
+        stats_.last_error = "the set of every pod's cgroups (for hostSelector): " + st.error();
+        return make_error(stats_.last_error);
+    }
+    all_pods_written_ = want;
+    return {};
+}
+
 Status PolicyScopes::write_locked(std::uint32_t id, Entry& e, const std::set<std::uint64_t>& want) {
     if (want == e.written) return {};
     if (auto st = in_.write(id, want); !st) {
@@ -138,14 +187,24 @@ Result<std::uint32_t> PolicyScopes::acquire(const PolicyScope& scope) {
     const std::uint32_t id = next_id_++;
     const auto containers = containers_of(e, pods);
     resolve_locked(containers, true);
+    if (e.scope.host) {
+        // Pods' processes must be known as such before the scope admits host ones.
+        const auto pod_containers = every_container(pods);
+        resolve_locked(pod_containers, true);
+        if (auto st = write_all_pods_locked(pod_containers); !st) {
+            return make_error("scoping its hooks to host processes: " + st.error());
+        }
+    }
     // Written before the hooks attach; even an empty set, so the scope's
     // pairs are known to be exactly this.
-    if (auto st = in_.write(id, cgroups_locked(containers)); !st) {
+    const auto want = want_locked(e, containers);
+    if (auto st = in_.write(id, want); !st) {
         (void)in_.write(id, {});
         return make_error("scoping its hooks to pods: " + st.error());
     }
-    e.written = cgroups_locked(containers);
-    spdlog::info("tracing policy '{}': scope {} holds {} container cgroup(s)", scope.name, id, e.written.size());
+    e.written = want;
+    spdlog::info("tracing policy '{}': scope {} holds {} container cgroup(s){}", scope.name, id, containers.size(),
+                 e.scope.host ? " and the host processes" : "");
     scopes_.emplace(id, std::move(e));
     return id;
 }
@@ -160,6 +219,9 @@ void PolicyScopes::release(std::uint32_t scope_id) {
         spdlog::warn("releasing scope {} of policy '{}': {}", scope_id, it->second.scope.name, st.error());
     }
     scopes_.erase(it);
+    if (!any_host_locked()) {
+        if (auto st = write_all_pods_locked({}); !st) spdlog::warn("releasing scope {}: {}", scope_id, st.error());
+    }
 }
 
 void PolicyScopes::refresh(bool retry_missing) {
@@ -173,6 +235,8 @@ void PolicyScopes::refresh(bool retry_missing) {
         all.insert(c.begin(), c.end());
         selected.emplace(id, std::move(c));
     }
+    const auto pod_containers = any_host_locked() ? every_container(pods) : std::set<std::string>{};
+    all.insert(pod_containers.begin(), pod_containers.end());
     resolve_locked(all, retry_missing);
     // Forget containers no scope selects any more: the maps stay as large as the node.
     for (auto it = cgroup_of_.begin(); it != cgroup_of_.end();) {
@@ -181,15 +245,18 @@ void PolicyScopes::refresh(bool retry_missing) {
     for (auto it = missing_.begin(); it != missing_.end();) {
         it = all.count(*it) ? std::next(it) : missing_.erase(it);
     }
+    // The all-pods set first: a new pod's processes stop counting as host ones
+    // before any scope changes.
+    if (auto st = write_all_pods_locked(pod_containers); !st) spdlog::warn("scoping tracing policy hooks: {}", st.error());
     for (auto& [id, e] : scopes_) {
-        auto want = cgroups_locked(selected[id]);
+        auto want = want_locked(e, selected[id]);
         if (want == e.written) continue;
         if (auto st = write_locked(id, e, want); !st) {
             spdlog::warn("scoping tracing policy hooks: {}", st.error());
             continue;
         }
-        spdlog::info("tracing policy '{}': scope {} now holds {} container cgroup(s)", e.scope.name, id,
-                     e.written.size());
+        spdlog::info("tracing policy '{}': scope {} now holds {} container cgroup(s){}", e.scope.name, id,
+                     e.written.size() - (e.scope.host ? 1 : 0), e.scope.host ? " and the host processes" : "");
     }
 }
 
@@ -225,7 +292,11 @@ PolicyScopesStats PolicyScopes::stats() const {
     PolicyScopesStats s = stats_;
     s.scopes = scopes_.size();
     s.cgroups = 0;
-    for (const auto& [id, e] : scopes_) s.cgroups += e.written.size();
+    for (const auto& [id, e] : scopes_) {
+        s.cgroups += e.written.size() - (e.written.count(model::kHostCgroupMarker) ? 1 : 0);
+        if (e.scope.host) ++s.host_scopes;
+    }
+    s.pod_cgroups = all_pods_written_.size();
     s.missing_containers = missing_.size();
     return s;
 }

@@ -10,8 +10,12 @@
 // the policy's (if it has one) and podSelector matches its labels plus
 // io.kubernetes.pod.namespace; a container of it when containerSelector
 // matches {name, repo} (repo: the image without tag or digest). A missing
-// selector selects everything. A scoped policy never applies to processes
-// outside pods.
+// selector selects everything. A scoped policy applies to processes outside
+// pods only with hostSelector {}: then its set carries the host marker, and
+// the reserved scope model::kAllPodsScopeId holds every pod container's
+// cgroup so the kernel can tell host processes from pods' (hook__in_scope).
+// hostSelector alone selects host processes only; with podSelector or
+// containerSelector it adds them to the pods those select.
 #pragma once
 
 #include <atomic>
@@ -36,8 +40,11 @@ namespace vigil::agent {
 
 using PodList = std::vector<std::shared_ptr<const k8s::PodInfo>>;
 
-// Whether the policy is limited to pods at all.
+// Whether the policy is limited at all (not when its selectors, hostSelector
+// included, add up to every process).
 bool is_scoped(const PolicyScope& scope);
+// Whether it selects any pod's containers (hostSelector alone selects none).
+bool selects_pods(const PolicyScope& scope);
 // The policy's selector in the k8s matcher's form; errors name the operator.
 Result<k8s::LabelSelector> to_k8s_selector(const policy::LabelSelector& selector);
 // The bare ids (no "<runtime>://") of the containers the scope selects.
@@ -49,7 +56,9 @@ std::string image_repo(const std::string& image);
 
 struct PolicyScopesStats {
     std::size_t scopes = 0;
-    std::size_t cgroups = 0;             // in all sets
+    std::size_t cgroups = 0;             // in all policies' sets
+    std::size_t host_scopes = 0;         // scopes that also cover host processes
+    std::size_t pod_cgroups = 0;         // in the all-pods set (kept while host_scopes > 0)
     std::size_t missing_containers = 0;  // selected, no cgroup found (yet)
     std::uint64_t refreshes = 0;
     std::uint64_t write_errors = 0;
@@ -102,7 +111,14 @@ private:
     // Looks up the cgroups of `containers` not known yet (in one walk).
     void resolve_locked(const std::set<std::string>& containers, bool retry_missing);
     std::set<std::uint64_t> cgroups_locked(const std::set<std::string>& containers) const;
+    // What a scope's kernel set should be: its containers' cgroups, and the
+    // host marker for a host scope.
+    std::set<std::uint64_t> want_locked(const Entry& e, const std::set<std::string>& containers) const;
     Status write_locked(std::uint32_t id, Entry& e, const std::set<std::uint64_t>& want);
+    // Keeps the all-pods set equal to `containers`' cgroups while a host
+    // scope exists, empty otherwise; written before the scopes' own sets.
+    Status write_all_pods_locked(const std::set<std::string>& containers);
+    bool any_host_locked() const;
     PodList pods() const { return in_.pods ? in_.pods() : PodList{}; }
 
     Inputs in_;
@@ -111,6 +127,7 @@ private:
     std::uint32_t next_id_ = 1;
     std::map<std::string, std::uint64_t> cgroup_of_;  // container id -> cgroup id, found so far
     std::set<std::string> missing_;                   // selected containers without a cgroup
+    std::set<std::uint64_t> all_pods_written_;        // the all-pods set as the kernel has it
     PolicyScopesStats stats_;
 
     std::atomic<bool> stopping_{false};

@@ -8,11 +8,15 @@
 #include <cstring>
 #include <string>
 
+#include "model/scope.h"
 #include "probe/base_sensor.h"
 #include "vigil.skel.h"
 #include "vigil/abi.h"
 
 namespace vigil::probe {
+
+static_assert(model::kAllPodsScopeId == VIGIL_SCOPE_ALL_PODS, "abi.h and model/scope.h disagree");
+static_assert(model::kHostCgroupMarker == VIGIL_SCOPE_HOST_CGROUP, "abi.h and model/scope.h disagree");
 
 std::uint32_t BaseSensor::hook_scope(std::uint32_t hook_id) const {
     std::lock_guard lock(scope_mu_);

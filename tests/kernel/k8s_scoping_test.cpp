@@ -225,5 +225,47 @@ TEST_F(K8sScopingTest, ContainerSelectorPicksContainersByName) {
     EXPECT_EQ(write_from(p.cgroups[1], work_ / "guarded-sidecar"), kExited);
 }
 
+TEST_F(K8sScopingTest, HostSelectorAddsHostProcessesToTheSelectedPods) {
+    Pod in = add_pod("kt-a", "in", {{"app", "writer"}, {"vigil.test/guard", "on"}});
+    Pod out = add_pod("kt-b", "out", {{"app", "writer"}});
+    auto policy = fake_k8s::make_tracing_policy("kt-scope-host-pods", sigkill_writes(work_ / "guarded-"));
+    policy["spec"]["podSelector"] = json::parse(R"({"matchLabels": {"vigil.test/guard": "on"}})");
+    policy["spec"]["hostSelector"] = json::object();
+    cluster_.apply("tracingpolicies", policy);
+    ASSERT_TRUE(wait_enabled("kt-scope-host-pods")) << agent().stderr_tail();
+
+    // The selected pod, once known.
+    EXPECT_EQ(write_until(kKilled, in.cgroups[0], work_ / "guarded-pod"), kKilled) << agent().stderr_tail();
+    // The other pod, once known as a pod (until then its processes look like host ones).
+    EXPECT_EQ(write_until(kExited, out.cgroups[0], work_ / "guarded-other"), kExited) << agent().stderr_tail();
+    EXPECT_EQ(read_file(work_ / "guarded-other"), "data");
+    // Nested inside the unselected pod's container: still that pod, not the host.
+    const std::string nested = make_dir(out.cgroups[0] + "/app.service");
+    EXPECT_EQ(write_from(nested, work_ / "guarded-other-nested"), kExited);
+    // Host processes: the test's own cgroup, and a service cgroup outside kubepods.
+    EXPECT_EQ(write_from("", work_ / "guarded-host"), kKilled);
+    EXPECT_EQ(read_file(work_ / "guarded-host"), "");
+    const std::string service = make_dir(slice_ + "/host-daemon.service");
+    EXPECT_EQ(write_from(service, work_ / "guarded-service"), kKilled);
+}
+
+TEST_F(K8sScopingTest, HostSelectorAloneCoversHostProcessesOnly) {
+    Pod p = add_pod("kt-a", "any", {{"app", "writer"}});
+    auto policy = fake_k8s::make_tracing_policy("kt-scope-host", sigkill_writes(work_ / "guarded-"));
+    policy["spec"]["hostSelector"] = json::object();
+    cluster_.apply("tracingpolicies", policy);
+    ASSERT_TRUE(wait_enabled("kt-scope-host")) << agent().stderr_tail();
+
+    EXPECT_EQ(write_from("", work_ / "guarded-host"), kKilled) << agent().stderr_tail();
+    EXPECT_EQ(read_file(work_ / "guarded-host"), "");
+    // Every pod is out of scope once vigild knows it is a pod.
+    EXPECT_EQ(write_until(kExited, p.cgroups[0], work_ / "guarded-pod"), kExited) << agent().stderr_tail();
+    EXPECT_EQ(read_file(work_ / "guarded-pod"), "data");
+
+    // The pod deleted: its cgroup is no longer a pod's, so a process left in it is a host one.
+    cluster_.remove("pods", "kt-a", "any");
+    EXPECT_EQ(write_until(kKilled, p.cgroups[0], work_ / "guarded-gone"), kKilled);
+}
+
 }  // namespace
 }  // namespace vigil::kt

@@ -267,14 +267,22 @@ struct vigil_hook_config {
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_hook_config) == 104, "vigil_hook_config size");
 
 /*
- * In-kernel scoping (TracingPolicyNamespaced, podSelector, containerSelector):
- * a scoped hook runs only for tasks whose cgroup (v2, default hierarchy), or
- * one of its ancestors, is in its scope's set. vigild puts each selected
- * container's own cgroup in the set; cgroups nested below it match through
- * the ancestor walk, up to VIGIL_SCOPE_LEVELS levels deep.
+ * In-kernel scoping (TracingPolicyNamespaced, podSelector, containerSelector,
+ * hostSelector): a scoped hook runs only for tasks whose cgroup (v2, default
+ * hierarchy), or one of its ancestors, is in its scope's set. vigild puts each
+ * selected container's own cgroup in the set; cgroups nested below it match
+ * through the ancestor walk, up to VIGIL_SCOPE_LEVELS levels deep.
+ *
+ * hostSelector {}: the scope's set also holds the pair (scope,
+ * VIGIL_SCOPE_HOST_CGROUP), and the hook then also runs for tasks outside
+ * every pod: those with no cgroup or ancestor in the set of the reserved scope
+ * VIGIL_SCOPE_ALL_PODS, which vigild keeps equal to the cgroups of every
+ * container of every pod on the node while any such scope exists.
  */
 #define VIGIL_SCOPE_LEVELS 16
 #define VIGIL_SCOPE_CGROUPS_MAX 16384 /* (scope, cgroup) pairs over all scopes */
+#define VIGIL_SCOPE_ALL_PODS 0xffffffffU
+#define VIGIL_SCOPE_HOST_CGROUP 0xffffffffffffffffULL
 
 /* Key of vigil_scope_cgroups (hash, value __u8). */
 struct vigil_scope_key {

@@ -4,6 +4,7 @@
 // to its containers' cgroups as pods come, go and change labels, with fakes
 // for the pod cache, the cgroup lookup and the kernel map.
 #include "agent/policy_scopes.h"
+#include "model/scope.h"
 
 #include <gtest/gtest.h>
 
@@ -53,13 +54,20 @@ policy::LabelSelector expr_selector(const std::string& key, const std::string& o
 }
 
 PolicyScope scope(const std::string& ns, std::optional<policy::LabelSelector> pods = std::nullopt,
-                  std::optional<policy::LabelSelector> containers = std::nullopt) {
+                  std::optional<policy::LabelSelector> containers = std::nullopt, bool host = false) {
     PolicyScope s;
     s.name = "p";
     s.ns = ns;
     s.pod_selector = std::move(pods);
     s.container_selector = std::move(containers);
+    s.host = host;
     return s;
+}
+
+// hostSelector: {} with the given pod and container selectors.
+PolicyScope host_scope(std::optional<policy::LabelSelector> pods = std::nullopt,
+                       std::optional<policy::LabelSelector> containers = std::nullopt) {
+    return scope("", std::move(pods), std::move(containers), true);
 }
 
 std::set<std::string> selected(const PolicyScope& s, const PodList& pods) {
@@ -126,6 +134,31 @@ TEST(ScopeContainers, UnscopedPolicies) {
     EXPECT_TRUE(is_scoped(scope("", std::nullopt, policy::LabelSelector{})));
 }
 
+TEST(ScopeContainers, HostSelectorAloneSelectsNoPodButIsScoped) {
+    EXPECT_TRUE(is_scoped(host_scope()));
+    EXPECT_FALSE(selects_pods(host_scope()));
+    EXPECT_TRUE(selected(host_scope(), kPods).empty());
+}
+
+TEST(ScopeContainers, HostSelectorAddsToThePodsTheOthersSelect) {
+    auto s = host_scope(labels_selector({{"app", "db"}}));
+    EXPECT_TRUE(is_scoped(s));
+    EXPECT_TRUE(selects_pods(s));
+    EXPECT_EQ(selected(s, kPods), (std::set<std::string>{"ccc"}));
+    // A containerSelector alone takes its containers in every pod.
+    EXPECT_EQ(selected(host_scope(std::nullopt, expr_selector("name", "In", {"nginx"})), kPods),
+              (std::set<std::string>{"aaa", "ddd"}));
+}
+
+TEST(ScopeContainers, HostSelectorWithEveryPodIsEverything) {
+    // Tetragon: all three {} (or podSelector {} with hostSelector {}) installs no filter.
+    EXPECT_FALSE(is_scoped(host_scope(policy::LabelSelector{}, policy::LabelSelector{})));
+    EXPECT_FALSE(is_scoped(host_scope(policy::LabelSelector{})));
+    EXPECT_FALSE(is_scoped(host_scope(std::nullopt, policy::LabelSelector{})));
+    // Without hostSelector the same selectors still leave the host out.
+    EXPECT_TRUE(is_scoped(scope("", policy::LabelSelector{}, policy::LabelSelector{})));
+}
+
 // The fakes behind PolicyScopes.
 struct World {
     PodList pods;
@@ -133,6 +166,7 @@ struct World {
     std::map<std::uint32_t, std::set<std::uint64_t>> kernel;  // what the map holds
     int lookups = 0;
     int writes = 0;
+    std::vector<std::uint32_t> write_order;  // scope ids, as written
     bool fail_writes = false;
 
     PolicyScopes::Inputs inputs() {
@@ -148,6 +182,7 @@ struct World {
         };
         in.write = [this](std::uint32_t id, const std::set<std::uint64_t>& set) -> Status {
             ++writes;
+            write_order.push_back(id);
             if (fail_writes) return make_error("map full");
             if (set.empty()) kernel.erase(id);
             else kernel[id] = set;
@@ -312,6 +347,64 @@ TEST(PolicyScopesTest, ThreadRefreshesOnPodChange) {
     EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return last == std::set<std::uint64_t>{14}; }));
     lock.unlock();
     scopes.stop();
+}
+
+TEST(PolicyScopesTest, HostScopeCarriesTheMarkerAfterTheAllPodsSet) {
+    World w;
+    w.pods = kPods;
+    w.cgroups = {{"aaa", 11}, {"bbb", 12}, {"ccc", 13}, {"ddd", 14}};
+    PolicyScopes scopes(w.inputs());
+    auto id = scopes.acquire(host_scope(labels_selector({{"app", "db"}})));
+    ASSERT_TRUE(id.ok()) << id.error();
+    ASSERT_NE(id.value(), 0u);
+    // The kernel knows every pod's cgroups before the scope admits host processes.
+    ASSERT_EQ(w.write_order, (std::vector<std::uint32_t>{model::kAllPodsScopeId, id.value()}));
+    EXPECT_EQ(w.kernel[model::kAllPodsScopeId], (std::set<std::uint64_t>{11, 12, 13, 14}));
+    EXPECT_EQ(w.kernel[id.value()], (std::set<std::uint64_t>{13, model::kHostCgroupMarker}));
+    EXPECT_EQ(scopes.stats().cgroups, 1u);
+    EXPECT_EQ(scopes.stats().host_scopes, 1u);
+    EXPECT_EQ(scopes.stats().pod_cgroups, 4u);
+
+    // A pod that arrives joins the all-pods set, so its processes stop being host ones.
+    w.cgroups["eee"] = 15;
+    w.pods.push_back(pod("batch", "job", {}, {container("run", "eee")}));
+    scopes.refresh(false);
+    EXPECT_EQ(w.kernel[model::kAllPodsScopeId], (std::set<std::uint64_t>{11, 12, 13, 14, 15}));
+    EXPECT_EQ(w.kernel[id.value()], (std::set<std::uint64_t>{13, model::kHostCgroupMarker}));
+
+    // The last host scope gone, the all-pods set goes with it.
+    scopes.release(id.value());
+    EXPECT_EQ(w.kernel.count(id.value()), 0u);
+    EXPECT_EQ(w.kernel.count(model::kAllPodsScopeId), 0u);
+}
+
+TEST(PolicyScopesTest, HostOnlyScopeHoldsJustTheMarker) {
+    World w;
+    w.pods = kPods;
+    w.cgroups = {{"aaa", 11}, {"bbb", 12}, {"ccc", 13}, {"ddd", 14}};
+    PolicyScopes scopes(w.inputs());
+    auto pods_only = scopes.acquire(scope("shop"));
+    ASSERT_TRUE(pods_only.ok());
+    EXPECT_EQ(w.kernel.count(model::kAllPodsScopeId), 0u);  // no host scope, no all-pods set
+    auto id = scopes.acquire(host_scope());
+    ASSERT_TRUE(id.ok());
+    EXPECT_EQ(w.kernel[id.value()], (std::set<std::uint64_t>{model::kHostCgroupMarker}));
+    EXPECT_EQ(w.kernel[model::kAllPodsScopeId], (std::set<std::uint64_t>{11, 12, 13, 14}));
+    // Releasing the pods-only scope leaves the host scope's all-pods set alone.
+    scopes.release(pods_only.value());
+    EXPECT_EQ(w.kernel[model::kAllPodsScopeId], (std::set<std::uint64_t>{11, 12, 13, 14}));
+}
+
+TEST(PolicyScopesTest, AllPodsSetThatCannotBeWrittenRefusesTheHostScope) {
+    World w;
+    w.pods = kPods;
+    w.cgroups = {{"aaa", 11}};
+    PolicyScopes scopes(w.inputs());
+    w.fail_writes = true;
+    auto id = scopes.acquire(host_scope());
+    ASSERT_FALSE(id.ok());
+    EXPECT_NE(id.error().find("every pod"), std::string::npos) << id.error();
+    EXPECT_EQ(scopes.stats().host_scopes, 0u);
 }
 
 }  // namespace
