@@ -315,7 +315,9 @@ int run(const Config& cfg) {
         auto next_loss_check = std::chrono::steady_clock::now();
         LossNotice loss_notice;
         while (!stop.load(std::memory_order_relaxed)) {
+            const auto pass = hooks.drain_pass_begins();
             int n = sensor->poll(100);
+            hooks.drain_pass_ended(pass);
             if (n < 0 && n != -EINTR) {
                 spdlog::error("ring buffer poll failed: {}", std::strerror(-n));
             }
@@ -347,7 +349,8 @@ int run(const Config& cfg) {
             if (now >= next_report) {
                 next_report = now + 10s;
                 auto ks = sensor->kernel_stats();
-                LossCounters cur{ks.size() > 0 ? ks[0] : 0, pipeline.decoder().total_errors(),
+                LossCounters cur{ks.size() > 0 ? ks[0] : 0,
+                                 pipeline.decoder().total_errors() + pipeline.stats().hook_events_unknown_id,
                                  hub.stats().dropped, file ? file->errors() : 0};
                 if (!(cur == reported)) {
                     spdlog::warn("events lost so far: ring buffer full {}, undecodable records {}, "
@@ -453,7 +456,7 @@ int run(const Config& cfg) {
                  "evictions",
                  ps.exec_events.load(), ps.exit_events.load(), ps.procfs_events.load(),
                  ks.empty() ? 0 : ks[0],
-                 pipeline.decoder().total_errors(), hub.stats().dropped,
+                 pipeline.decoder().total_errors() + pipeline.stats().hook_events_unknown_id, hub.stats().dropped,
                  file ? file->errors() : 0, cs.size, cs.evictions);
     return 0;
 }

@@ -23,6 +23,34 @@ std::optional<std::uint32_t> HookRegistry::add(exporter::HookInfo info) {
 void HookRegistry::remove(std::uint32_t id) {
     std::unique_lock lock(mu_);
     hooks_.erase(id);
+    retired_.erase(id);
+}
+
+void HookRegistry::retire(std::uint32_t id) {
+    std::unique_lock lock(mu_);
+    if (hooks_.count(id)) retired_[id] = passes_begun_;
+}
+
+std::uint64_t HookRegistry::drain_pass_begins() {
+    std::unique_lock lock(mu_);
+    return ++passes_begun_;
+}
+
+void HookRegistry::drain_pass_ended(std::uint64_t pass) {
+    std::unique_lock lock(mu_);
+    for (auto it = retired_.begin(); it != retired_.end();) {
+        if (pass >= it->second + 2) {
+            hooks_.erase(it->first);
+            it = retired_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::size_t HookRegistry::retired() const {
+    std::shared_lock lock(mu_);
+    return retired_.size();
 }
 
 std::shared_ptr<const exporter::HookInfo> HookRegistry::get(std::uint32_t id) const {

@@ -54,6 +54,9 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
             out.push_back({{std::string(ingest::decode_error_name(e))},
                            static_cast<double>(pipeline->decoder().errors(e))});
         }
+        // Well-formed, but of a hook no policy has any more (should stay 0:
+        // a removed hook's id is kept until its queued records are drained).
+        out.push_back({{"unknown_hook"}, static_cast<double>(pipeline->stats().hook_events_unknown_id.load())});
         return out;
     };
     s.bpf_errors = [sensor] {

@@ -95,7 +95,7 @@ void PolicyManager::detach(Loaded& l) {
     for (auto id : l.hook_ids) {
         sensor_.detach_hook(id);
         (void)sensor_.set_hook_scope(id, 0);  // cannot fail for a valid id; the id may be reused
-        hooks_.remove(id);
+        hooks_.retire(id);  // its queued records still need their policy
     }
     l.hook_ids.clear();
     l.hook_descriptions.clear();
