@@ -24,10 +24,15 @@ run:
 
 # All tests, kernel ones included: those check for root themselves. -j2: the two VM kernels
 # boot side by side; host kernel tests are RUN_SERIAL, so they still run alone.
+# Each stage prints when it starts, so a slow CI run shows where its time went.
+STAGE = @echo "make test: $(1) at $$(date -u +%T)"
 test:
 	bash scripts/install-deps.sh --test
+	$(call STAGE,build)
 	$(compile)
+	$(call STAGE,ctest (unit, kernel, VM, fuzz))
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
+	$(call STAGE,sanitizer stage)
 	@if [ -n "$(filter 1 yes true,$(SKIP_ASAN))" ]; then echo "make test: SKIP_ASAN is set; the sanitizer stage is skipped"; else $(MAKE) asan-suite; fi
 
 # The unit and kernel suites again, built with ASan+UBSan (CMakePresets.json "asan": build-asan/,
@@ -40,7 +45,9 @@ test-asan:
 asan-suite:
 	cmake --preset asan
 	cmake --build --preset asan -j$(NPROC)
+	$(call STAGE,ctest --preset asan)
 	ctest --preset asan
+	$(call STAGE,done)
 
 test-unit:
 	bash scripts/install-deps.sh
