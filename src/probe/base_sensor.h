@@ -107,6 +107,7 @@ private:
         std::vector<bpf_link*> links;
         std::vector<std::pair<int, std::vector<std::uint8_t>>> set_keys;  // map fd, key bytes
         std::vector<std::uint32_t> follow_slots;
+        std::string tp_use;  // tracepoint hooks: its entry in tp_in_use_
     };
     Status write_selectors(std::uint32_t hook_id, const model::HookSelectors& sel, HookState& st);
     void clear_hook_maps(std::uint32_t hook_id, HookState& st);
@@ -130,8 +131,11 @@ private:
     Status attach_generic(const HookSpec& spec, const std::string& what, HookState& state);
     // Shared program instances of the cookie-capable methods, by family
     // (generic_hooks.cpp); loaded on first use, freed by close().
-    Result<vigil_hooks_bpf*> family(const HookSpec& spec, const std::string& what);
+    Result<vigil_hooks_bpf*> family(const HookSpec& spec, const std::string& what, HookState& state);
     std::map<std::string, vigil_hooks_bpf*> families_;
+    // "<family>|<tracepoint>" pairs attached: the kernel takes a program once per
+    // tracepoint (EEXIST), so another hook on it uses the family's next instance.
+    std::set<std::string> tp_in_use_;
     void detach_generic(HookState& state);
     void remove_from_slot(std::uint32_t hook_id, const std::string& syscall);
     void release_slot(const std::string& syscall);

@@ -2,7 +2,8 @@
 // instances share every map with the main object and load only the
 // program(s) their method needs. kprobe, kprobe.multi, uprobe and tracepoint
 // hooks share one instance per method ("family"), each attachment carrying
-// its hook id as BPF cookie: one verification serves every hook. Trampoline
+// its hook id as BPF cookie: one verification serves every hook (tracepoints
+// take a program once each, so a second hook on one gets a second instance). Trampoline
 // programs (fentry, fexit, fmod_ret, lsm) are bound to their function at
 // load, and raw tracepoints have no cookie before 6.10, so those get an
 // instance per hook with the id in .rodata.
@@ -170,9 +171,20 @@ Result<vigil_hooks_bpf*> open_instance(bpf_object* main, const HookSpec& spec, b
 
 }  // namespace
 
-Result<vigil_hooks_bpf*> BaseSensor::family(const HookSpec& spec, const std::string& what) {
-    const std::string key = std::string(model::attach_method_name(spec.method)) +
-                            (spec.syscall.empty() ? "" : "/syscall");
+Result<vigil_hooks_bpf*> BaseSensor::family(const HookSpec& spec, const std::string& what, HookState& state) {
+    std::string key = std::string(model::attach_method_name(spec.method)) + (spec.syscall.empty() ? "" : "/syscall");
+    if (spec.method == AttachMethod::kTracepoint) {
+        // The first instance of the family not yet on this tracepoint.
+        for (int n = 0;; ++n) {
+            std::string k = key + (n == 0 ? "" : "#" + std::to_string(n));
+            if (!tp_in_use_.count(k + "|" + spec.target)) {
+                key = std::move(k);
+                break;
+            }
+        }
+        state.tp_use = key + "|" + spec.target;
+        tp_in_use_.insert(state.tp_use);
+    }
     if (auto it = families_.find(key); it != families_.end()) return it->second;
     auto o = open_instance(skel_->obj, spec, true);
     if (!o) return make_error(what + ": " + o.error());
@@ -184,7 +196,7 @@ Result<vigil_hooks_bpf*> BaseSensor::family(const HookSpec& spec, const std::str
 Status BaseSensor::attach_generic(const HookSpec& spec, const std::string& what, HookState& state) {
     vigil_hooks_bpf* o = nullptr;
     if (shared(spec.method)) {
-        auto f = family(spec, what);
+        auto f = family(spec, what, state);
         if (!f) return make_error(f.error());
         o = f.value();
     } else {
@@ -213,6 +225,8 @@ Status BaseSensor::attach_generic(const HookSpec& spec, const std::string& what,
 void BaseSensor::detach_generic(HookState& state) {
     for (auto* l : state.links) bpf_link__destroy(l);
     state.links.clear();
+    if (!state.tp_use.empty()) tp_in_use_.erase(state.tp_use);
+    state.tp_use.clear();
     if (state.obj) vigil_hooks_bpf__destroy(state.obj);
     state.obj = nullptr;
 }
