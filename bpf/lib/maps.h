@@ -64,6 +64,8 @@ struct vigil_heap {
 	struct vigil_lpm_key lkey;    /* selectors: prefix/postfix lookups */
 	struct vigil_bin bin;         /* exec: the binary path for vigil_bins */
 	struct vigil_rate_key rkey;   /* selectors: rateLimit lookups */
+	struct vigil_creds creds_now; /* selectors: the caller's credentials (sel__creds_match) */
+	struct vigil_creds creds_was; /* selectors: a copy of its vigil_creds baseline */
 	__u8 slack[8];                /* key copies are bounded to 255 bytes, keys hold 252 */
 };
 
@@ -166,6 +168,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_bin);
 } vigil_bins SEC(".maps");
+
+/* vigil_creds: tgid -> credentials baseline (abi.h struct vigil_creds). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct vigil_creds);
+} vigil_creds SEC(".maps");
 
 /*
  * matchPIDs followForks: processes forked (after the policy loaded) from a

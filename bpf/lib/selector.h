@@ -38,7 +38,7 @@ static __always_inline __u32 sel__bound(__u32 v)
 static __always_inline int sel__negated(__u8 op)
 {
 	return op == VIGIL_OP_NEQ || op == VIGIL_OP_NOTPREFIX || op == VIGIL_OP_NOTPOSTFIX ||
-	       op == VIGIL_OP_NOTADDR || op == VIGIL_OP_NOTPORT;
+	       op == VIGIL_OP_NOTADDR || op == VIGIL_OP_NOTPORT || op == VIGIL_OP_NOTINMAP;
 }
 
 /*
@@ -119,6 +119,28 @@ static __always_inline int sel__int_match(const struct vigil_sel_arg *f, __u64 v
 	return 0;
 }
 
+/* InMap / NotInMap (positive form): is integer v in set set_id? */
+__noinline int sel__int_in_set(__u32 set_id, __u64 v)
+{
+	struct vigil_heap *k = sel__keys();
+
+	if (!k)
+		return 0;
+	__builtin_memset(&k->skey, 0, sizeof(k->skey));
+	k->skey.set_id = set_id;
+	k->skey.len = sizeof(v);
+	__builtin_memcpy(k->skey.data, &v, sizeof(v));
+	return bpf_map_lookup_elem(&vigil_str_eq, &k->skey) != 0;
+}
+
+/* An integer operator's positive form: inline ranges, or the InMap set. */
+static __always_inline int sel__int_hit(const struct vigil_sel_arg *f, __u64 v)
+{
+	if (f->op == VIGIL_OP_INMAP || f->op == VIGIL_OP_NOTINMAP)
+		return sel__int_in_set(f->set_id, v);
+	return sel__int_match(f, v);
+}
+
 /*
  * A captured struct sockaddr (AF_INET: port at 2, address at 4; AF_INET6:
  * port at 2, address at 8) against an address, port or family filter.
@@ -170,7 +192,7 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 
 	if (pos == VIGIL_SEL_POS_RETURN) {
 		/* matchReturnArgs: integer operators on the return value. */
-		hit = sel__int_match(f, (__u64)rec->ret);
+		hit = sel__int_hit(f, (__u64)rec->ret);
 		return sel__negated(f->op) ? !hit : hit;
 	}
 	if (pos >= VIGIL_HOOK_ARGS_MAX)
@@ -186,7 +208,8 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 	case VIGIL_ARG_PATH:
 	case VIGIL_ARG_DENTRY:
 	case VIGIL_ARG_BINPRM:
-		if (f->op == VIGIL_OP_GT || f->op == VIGIL_OP_LT || f->op == VIGIL_OP_MASK)
+		if (f->op == VIGIL_OP_GT || f->op == VIGIL_OP_LT || f->op == VIGIL_OP_MASK ||
+		    f->op == VIGIL_OP_INMAP || f->op == VIGIL_OP_NOTINMAP)
 			return 0;
 		hit = sel__str_in_set(heap, f->set_id, a->data.off, a->data.len, f->op);
 		break;
@@ -200,15 +223,15 @@ static __always_inline int sel__arg_match(struct vigil_heap *heap, const struct 
 		break;
 	}
 	case VIGIL_ARG_S32:
-		hit = sel__int_match(f, (__u64)(__s64)(__s32)a->value);
+		hit = sel__int_hit(f, (__u64)(__s64)(__s32)a->value);
 		if (sel__negated(f->op))
 			hit = !hit;
 		return hit;
 	case VIGIL_ARG_U32:
-		hit = sel__int_match(f, a->value & 0xffffffffULL);
+		hit = sel__int_hit(f, a->value & 0xffffffffULL);
 		break;
 	default:
-		hit = sel__int_match(f, a->value);
+		hit = sel__int_hit(f, a->value);
 		break;
 	}
 	return sel__negated(f->op) ? !hit : hit;
@@ -352,6 +375,109 @@ __noinline int sel__ns_match(__u32 idx)
 	return 1;
 }
 
+/* The calling task's effective, inheritable and permitted sets (enum vigil_cap_set). */
+static __always_inline void sel__cap_sets(const struct cred *cred, __u64 *eff, __u64 *inh, __u64 *prm)
+{
+	/* kernel_cap_t is u64 since 6.3 and u32[2] before: same 8 bytes. */
+	bpf_core_read(eff, 8, &cred->cap_effective);
+	bpf_core_read(inh, 8, &cred->cap_inheritable);
+	bpf_core_read(prm, 8, &cred->cap_permitted);
+}
+
+/*
+ * matchCapabilities, matchCapabilityChanges and matchNamespaceChanges of
+ * selector idx (see struct vigil_sel_caps and struct vigil_creds). Runs
+ * last in sel__match, so holding means the selector matched: a *Changes
+ * match then refreshes the baseline to the current credentials, and one
+ * change is reported once. Global: verified once.
+ */
+__noinline int sel__creds_match(__u32 idx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct vigil_selector *sel = bpf_map_lookup_elem(&vigil_selectors, &idx);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vigil_heap *k = sel__keys();
+	struct vigil_creds *base, *was, *now;
+	const struct cred *cred;
+	int have_base = 0, changes = 0;
+	__u32 userns, i;
+
+	if (!sel || !k)
+		return 0;
+	/* In the heap, not on the stack: the call chain's stack is near its limit. */
+	now = &k->creds_now;
+	was = &k->creds_was;
+	__builtin_memset(now, 0, sizeof(*now));
+	cred = BPF_CORE_READ(task, cred);
+	sel__cap_sets(cred, &now->caps[VIGIL_CAPS_EFFECTIVE], &now->caps[VIGIL_CAPS_INHERITABLE],
+		      &now->caps[VIGIL_CAPS_PERMITTED]);
+	userns = BPF_CORE_READ(cred, user_ns, ns.inum);
+	/* A copy: the verifier then needs no null check on every use. */
+	base = bpf_map_lookup_elem(&vigil_creds, &tgid);
+	if (base) {
+		__builtin_memcpy(was, base, sizeof(*was));
+		have_base = 1;
+	}
+	for (i = 0; i < VIGIL_SEL_CAPS_MAX; i++) {
+		struct vigil_sel_caps *e;
+		__u64 cur, old;
+		__u32 set;
+		int hit;
+
+		if (i >= sel->ncaps)
+			break;
+		e = &sel->caps[i];
+		if ((e->flags & VIGIL_CAPS_F_NS_ONLY) && userns == e->host_userns)
+			return 0;
+		set = e->set;
+		if (set >= VIGIL_CAPS_COUNT)
+			return 0;
+		cur = now->caps[set];
+		if (e->flags & VIGIL_CAPS_F_CHANGES) {
+			if (!have_base)
+				return 0; /* no baseline: nothing to compare with */
+			old = was->caps[set];
+			if ((old & e->mask) != (cur & e->mask))
+				hit = e->op == VIGIL_OP_EQ;
+			else
+				hit = old != cur && e->op == VIGIL_OP_NEQ;
+			if (!hit)
+				return 0;
+			changes = 1;
+		} else {
+			hit = (cur & e->mask) != 0;
+			if (hit == (e->op == VIGIL_OP_NEQ))
+				return 0;
+		}
+	}
+	if (sel->nschg_op != VIGIL_OP_NONE || changes) {
+		for (i = 0; i < VIGIL_NS_COUNT; i++)
+			now->ns[i] = sel__ns_inum(task, i);
+	}
+	if (sel->nschg_op != VIGIL_OP_NONE) {
+		int hit = 0;
+
+		if (!have_base)
+			return 0;
+		for (i = 0; i < VIGIL_NS_COUNT; i++) {
+			int watched = (sel->nschg_mask >> i) & 1;
+
+			if (sel->nschg_op == VIGIL_OP_NEQ)
+				watched = !watched;
+			if (watched && was->ns[i] != 0 && was->ns[i] != now->ns[i]) {
+				hit = 1;
+				break;
+			}
+		}
+		if (!hit)
+			return 0;
+		changes = 1;
+	}
+	if (changes)
+		bpf_map_update_elem(&vigil_creds, &tgid, now, BPF_EXIST);
+	return 1;
+}
+
 static __always_inline void sel__count(__u32 sel_key, __u32 slot)
 {
 	__u32 idx = sel_key * VIGIL_SEL_STAT_SLOTS + slot;
@@ -369,8 +495,12 @@ __noinline int sel__match(struct vigil_heap *heap, __u32 idx)
 
 	if (!heap || !sel)
 		return 0;
-	if (sel->pids.op != VIGIL_OP_NONE && !sel__pids_match(&sel->pids))
-		return 0;
+	for (i = 0; i < VIGIL_SEL_PID_ENTRIES; i++) {
+		if (sel->pids[i].op == VIGIL_OP_NONE)
+			break;
+		if (!sel__pids_match(&sel->pids[i]))
+			return 0;
+	}
 	if (sel->bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->bins, 0))
 		return 0;
 	if (sel->parent_bins.op != VIGIL_OP_NONE && !sel__bins_match(heap, &sel->parent_bins, 1))
@@ -383,6 +513,8 @@ __noinline int sel__match(struct vigil_heap *heap, __u32 idx)
 		if (!sel__arg_match(heap, &sel->args[i]))
 			return 0;
 	}
+	if ((sel->ncaps || sel->nschg_op) && !sel__creds_match(idx))
+		return 0;
 	return 1;
 }
 

@@ -110,6 +110,19 @@ static __always_inline void exec__fill_cgroup(struct task_struct *task, struct v
 	*off = at + rec->cgroup.len;
 }
 
+/* The new image's credentials: the baseline of the *Changes selectors. */
+static __always_inline void exec__store_creds(struct vigil_exec_record *rec, __u32 tgid)
+{
+	struct vigil_creds c = {};
+
+	c.caps[VIGIL_CAPS_EFFECTIVE] = rec->cap_effective;
+	c.caps[VIGIL_CAPS_INHERITABLE] = rec->cap_inheritable;
+	c.caps[VIGIL_CAPS_PERMITTED] = rec->cap_permitted;
+	__builtin_memcpy(c.ns, rec->ns, sizeof(c.ns));
+	if (bpf_map_update_elem(&vigil_creds, &tgid, &c, BPF_ANY))
+		stats__inc(VIGIL_STAT_CREDS_MAP_FULL);
+}
+
 /* The path matchBinaries compares: the first VIGIL_STR_MAX bytes. */
 static __always_inline void exec__store_binary(struct vigil_heap *heap,
 					       struct vigil_exec_record *rec, __u32 tgid)
@@ -172,6 +185,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 
 	exec__fill_creds(task, rec);
 	exec__fill_ns(task, rec);
+	exec__store_creds(rec, tgid);
 
 	off = sizeof(*rec);
 	file = BPF_CORE_READ(bprm, file);

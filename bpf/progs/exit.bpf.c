@@ -35,6 +35,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 		rec.flags |= VIGIL_EXEC_F_PREV_PROCFS;
 	}
 	bpf_map_delete_elem(&vigil_bins, &tgid);
+	bpf_map_delete_elem(&vigil_creds, &tgid);
 	stats__inc(VIGIL_STAT_EXIT_SEEN);
 	now = bpf_ktime_get_boot_ns();
 	rec.exit_code = BPF_CORE_READ(task, exit_code);

@@ -77,6 +77,19 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	if (bpf_map_update_elem(&vigil_procs, &tgid, &entry, BPF_ANY))
 		stats__inc(VIGIL_STAT_PROC_MAP_FULL);
 
+	/* The child's credentials (often new namespaces): its *Changes baseline. */
+	{
+		struct vigil_creds c = {};
+		__u32 s;
+
+		sel__cap_sets(BPF_CORE_READ(child, cred), &c.caps[VIGIL_CAPS_EFFECTIVE],
+			      &c.caps[VIGIL_CAPS_INHERITABLE], &c.caps[VIGIL_CAPS_PERMITTED]);
+		for (s = 0; s < VIGIL_NS_COUNT; s++)
+			c.ns[s] = sel__ns_inum(child, s);
+		if (bpf_map_update_elem(&vigil_creds, &tgid, &c, BPF_ANY))
+			stats__inc(VIGIL_STAT_CREDS_MAP_FULL);
+	}
+
 	/* A fork runs the parent's binary until it execs. */
 	{
 		__u32 ptgid = BPF_CORE_READ(parent, tgid);

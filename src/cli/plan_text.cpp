@@ -120,6 +120,8 @@ std::string sel_op_name(model::SelOp op) {
         case model::SelOp::kPort: return "port";
         case model::SelOp::kNotPort: return "not_port";
         case model::SelOp::kFamily: return "family";
+        case model::SelOp::kInMap: return "in_map";
+        case model::SelOp::kNotInMap: return "not_in_map";
     }
     return "op(" + std::to_string(static_cast<int>(op)) + ")";
 }
@@ -190,12 +192,11 @@ std::string explain_hook(const policy::PlannedHook& hook, int indent) {
             if (f.set >= 0) o << ", set " << f.set;
             o << '\n';
         }
-        if (cs.pids.op != model::SelOp::kNone) {
+        for (const auto& pf : cs.pids) {
             std::vector<std::string> ps;
-            for (auto p : cs.pids.pids) ps.push_back(std::to_string(p));
-            o << pad << "    pids: op " << sel_op_name(cs.pids.op) << ", ns_pid "
-              << yes_no(cs.pids.ns_pid) << ", follow_forks " << yes_no(cs.pids.follow_forks)
-              << ", values [" << join(ps, ", ") << "]\n";
+            for (auto p : pf.pids) ps.push_back(std::to_string(p));
+            o << pad << "    pids: op " << sel_op_name(pf.op) << ", ns_pid " << yes_no(pf.ns_pid)
+              << ", follow_forks " << yes_no(pf.follow_forks) << ", values [" << join(ps, ", ") << "]\n";
         }
         if (cs.binaries.op != model::SelOp::kNone) {
             o << pad << "    binaries: op " << sel_op_name(cs.binaries.op) << ", set "

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "export/syscall_names.h"
+#include "common/syscall_names.h"
 #include "tetragon/capabilities.pb.h"
 
 namespace vigil::exporter {

@@ -12,6 +12,7 @@ namespace vigil::model {
 enum class SelOp : std::uint8_t {
     kNone = 0, kEq, kNeq, kPrefix, kNotPrefix, kPostfix, kNotPostfix, kGt, kLt, kMask,
     kAddr, kNotAddr, kPort, kNotPort, kFamily,  // sockaddr arguments
+    kInMap, kNotInMap,  // integers: in the set `ArgFilter::set` (8-byte little-endian values)
 };
 
 // kCidr values are encoded as: family (4 or 6), prefix length in bits, then
@@ -37,7 +38,7 @@ struct ArgFilter {
     std::uint8_t pos = 0;        // position in the hook's captured args, or kReturnValuePos
     bool is_signed = false;
     std::vector<SelRange> ranges;  // integer operators
-    int set = -1;                  // string operators: index into sets
+    int set = -1;                  // string operators and InMap: index into sets
 };
 
 struct PidFilter {
@@ -72,6 +73,23 @@ struct NsFilter {
     std::vector<NsValue> values;
 };
 
+// One matchCapabilities or matchCapabilityChanges (changes = true) entry.
+enum class CapSet : std::uint8_t { kEffective = 0, kInheritable, kPermitted };  // abi.h enum vigil_cap_set
+
+struct CapFilter {
+    SelOp op = SelOp::kEq;  // kEq (In) or kNeq (NotIn)
+    CapSet set = CapSet::kEffective;
+    bool changes = false;        // compare with the process's baseline, not the set itself
+    bool namespace_only = false;  // isNamespaceCapability: never in the host user namespace
+    std::uint64_t mask = 0;      // bit (1 << capability number)
+};
+
+// matchNamespaceChanges: op kNone when absent; mask has bit (1 << NsKind).
+struct NsChangesFilter {
+    SelOp op = SelOp::kNone;
+    std::uint16_t mask = 0;
+};
+
 enum class RateScope : std::uint8_t { kThread = 0, kProcess, kGlobal };
 
 enum class ActionKind : std::uint8_t { kPost = 0, kNoPost, kSigkill, kSignal, kOverride };
@@ -81,13 +99,23 @@ struct SelAction {
     std::uint32_t arg = 0;  // kSignal: the signal number; kOverride: the error (int32 bits)
 };
 
+// GetUrl and DnsLookup: done by vigild when an event of the selector arrives.
+enum class RemoteActionKind : std::uint8_t { kGetUrl = 0, kDnsLookup };
+struct RemoteAction {
+    RemoteActionKind kind = RemoteActionKind::kGetUrl;
+    std::string arg;  // the URL, or the name to look up
+};
+
 struct CompiledSelector {
     std::vector<ArgFilter> args;  // matchArgs, matchData and matchReturnArgs entries
-    PidFilter pids;
+    std::vector<PidFilter> pids;  // matchPIDs entries, ANDed
     BinaryFilter binaries;
     BinaryFilter parent_binaries;
     std::vector<NsFilter> namespaces;
+    std::vector<CapFilter> caps;  // matchCapabilities, then matchCapabilityChanges
+    NsChangesFilter ns_changes;
     std::vector<SelAction> actions;  // empty: Post
+    std::vector<RemoteAction> remote;  // not in the kernel: the event crosses as a Post
     // Post rateLimit: at most one identical event per rate_limit_ms; 0: none.
     std::uint32_t rate_limit_ms = 0;
     RateScope rate_scope = RateScope::kThread;

@@ -1,5 +1,10 @@
 #include "policy/selector_compile.h"
 
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "common/syscall_names.h"
 #include "policy/diagnostic.h"
 #include "policy/names.h"
 
@@ -8,6 +13,12 @@ namespace vigil::policy {
 namespace {
 
 using policy::Operator;
+
+constexpr std::size_t kMaxCapEntries = 4;  // abi.h VIGIL_SEL_CAPS_MAX
+constexpr std::size_t kMaxPidEntries = 4;  // abi.h VIGIL_SEL_PID_ENTRIES
+// InMap/NotInMap values after expanding ranges and lists: what the kernel's
+// exact-value map (vigil_str_eq, shared by all sets) holds.
+constexpr std::size_t kMaxInMapValues = 16384;
 
 // Types whose captured data is a string selectors compare: strings, buffers and paths.
 bool is_string_type(policy::ArgType t) {
@@ -27,6 +38,7 @@ int add_set(model::HookSelectors& out, model::StringSetKind kind, const std::vec
 }
 
 struct Ctx {
+    const policy::Policy& policy;
     const policy::Hook& hook;
     model::HookSelectors& out;
     std::vector<std::string>& errors;
@@ -38,6 +50,81 @@ struct Ctx {
         ok = false;
     }
 };
+
+// The number of a syscall list entry ("sys_dup", "dup", "__x64_sys_dup", "x64/sys_dup"), or
+// -1 with `why` set.
+long syscall_list_number(const std::string& value, std::string& why) {
+    std::string n = value;
+    if (n.rfind("i386/", 0) == 0 || n.rfind("__ia32_", 0) == 0) {
+        why = "unsupported: 32-bit (i386) syscall '" + value + "'; only x86_64 syscalls are matched";
+        return -1;
+    }
+    if (n.rfind("x64/", 0) == 0) n = n.substr(4);
+    if (n.rfind("__x64_sys_", 0) == 0) {
+        n = n.substr(10);
+    } else if (n.rfind("sys_", 0) == 0) {
+        n = n.substr(4);
+    }
+    const long nr = syscall_number_x86_64(n);
+    if (nr < 0) why = "'" + value + "' is not an x86_64 syscall";
+    return nr;
+}
+
+// InMap / NotInMap: every value, every member of every range and the syscall
+// numbers of `list:` values become 8-byte keys (the value as a little-endian
+// u64, as the kernel reads it) of one exact-match set.
+bool compile_in_map(Ctx& c, const policy::MatchArg& m, const std::string& path, model::ArgFilter& f) {
+    std::set<std::uint64_t> values;
+    const std::string too_many = "unsupported: more than " + std::to_string(kMaxInMapValues) +
+                                 " InMap/NotInMap values after expanding ranges (the kernel's value map holds " +
+                                 std::to_string(kMaxInMapValues) + ")";
+    for (const auto& r : m.ranges) {
+        // Ranges were checked (at most 2^20 members, min <= max) when the policy was parsed.
+        for (std::uint64_t v = r.min;; ++v) {
+            values.insert(v);
+            if (values.size() > kMaxInMapValues) {
+                c.fail(m.pos, path + ".values", too_many);
+                return false;
+            }
+            if (v == r.max) break;
+        }
+    }
+    for (const auto& name : m.lists) {
+        const policy::ListSpec* list = c.policy.find_list(name);
+        if (!list) {
+            c.fail(m.pos, path + ".values", "no list named '" + name + "' in spec.lists");
+            return false;
+        }
+        if (list->type != policy::ListType::Syscalls) {
+            c.fail(list->pos, "spec.lists[" + name + "].type",
+                   "unsupported: InMap on a generated_syscalls list; list the syscalls explicitly");
+            return false;
+        }
+        for (const auto& v : list->values) {
+            std::string why;
+            const long nr = syscall_list_number(v, why);
+            if (nr < 0) {
+                c.fail(list->pos, "spec.lists[" + name + "].values", why);
+                return false;
+            }
+            values.insert(static_cast<std::uint64_t>(nr));
+        }
+        if (values.size() > kMaxInMapValues) {
+            c.fail(m.pos, path + ".values", too_many);
+            return false;
+        }
+    }
+    std::vector<std::string> keys;
+    keys.reserve(values.size());
+    for (std::uint64_t v : values) {
+        std::string k(8, '\0');
+        std::memcpy(k.data(), &v, 8);
+        keys.push_back(std::move(k));
+    }
+    f.op = m.op == Operator::InMap ? model::SelOp::kInMap : model::SelOp::kNotInMap;
+    f.set = add_set(c.out, model::StringSetKind::kExact, keys);
+    return true;
+}
 
 void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, model::CompiledSelector& cs) {
     model::ArgFilter f;
@@ -123,6 +210,9 @@ void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, mod
                 return;
             }
         }
+    } else if (m.op == Operator::InMap || m.op == Operator::NotInMap) {
+        f.is_signed = m.is_signed;
+        if (!compile_in_map(c, m, path, f)) return;
     } else {
         f.is_signed = m.is_signed;
         f.ranges.reserve(m.ranges.size());
@@ -137,7 +227,7 @@ void compile_arg(Ctx& c, const policy::MatchArg& m, const std::string& path, mod
                 c.fail(m.op_pos, path + ".operator",
                        "unsupported: operator " + std::string(policy::operator_name(m.op)) +
                            " on an integer argument (supported: Equal, NotEqual, GT, LT, Mask, "
-                           "InRange, NotInRange)");
+                           "InRange, NotInRange, InMap, NotInMap)");
                 return;
         }
         if (f.ranges.size() > 8) {
@@ -162,6 +252,10 @@ void compile_return_arg(Ctx& c, const policy::MatchArg& m, const std::string& pa
     model::ArgFilter f;
     f.pos = model::kReturnValuePos;
     f.is_signed = m.is_signed;
+    if (m.op == Operator::InMap || m.op == Operator::NotInMap) {
+        if (compile_in_map(c, m, path, f)) cs.args.push_back(std::move(f));
+        return;
+    }
     for (const auto& r : m.ranges) f.ranges.push_back({r.min, r.max});
     switch (m.op) {
         case Operator::Equal: case Operator::InRange: f.op = model::SelOp::kEq; break;
@@ -172,7 +266,8 @@ void compile_return_arg(Ctx& c, const policy::MatchArg& m, const std::string& pa
         default:
             c.fail(m.op_pos, path + ".operator",
                    "unsupported: operator " + std::string(policy::operator_name(m.op)) +
-                       " in matchReturnArgs (supported: Equal, NotEqual, GT, LT, Mask, InRange, NotInRange)");
+                       " in matchReturnArgs (supported: Equal, NotEqual, GT, LT, Mask, InRange, NotInRange, InMap, "
+                       "NotInMap)");
             return;
     }
     if (f.ranges.size() > 8) {
@@ -233,8 +328,77 @@ void compile_namespaces(Ctx& c, const std::vector<policy::NamespaceSelector>& ns
     }
 }
 
+// matchCapabilities, matchCapabilityChanges and matchNamespaceChanges.
+void compile_creds(Ctx& c, const policy::Selector& s, const std::string& sp, model::CompiledSelector& cs) {
+    auto add = [&](const std::vector<policy::CapabilitiesSelector>& list, const char* block, bool changes) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const auto& e = list[i];
+            const std::string ep = sp + "." + block + "[" + std::to_string(i) + "]";
+            if (cs.caps.size() == kMaxCapEntries) {
+                c.fail(e.pos, ep, "unsupported: more than " + std::to_string(kMaxCapEntries) +
+                                      " matchCapabilities and matchCapabilityChanges entries together");
+                return;
+            }
+            model::CapFilter f;
+            f.op = e.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
+            // policy::CapSet and model::CapSet differ in order: map by name.
+            f.set = e.type == policy::CapSet::Inheritable ? model::CapSet::kInheritable
+                    : e.type == policy::CapSet::Permitted ? model::CapSet::kPermitted
+                                                          : model::CapSet::kEffective;
+            f.changes = changes;
+            f.namespace_only = e.is_namespace_capability;
+            f.mask = e.mask;
+            cs.caps.push_back(f);
+        }
+    };
+    add(s.match_capabilities, "matchCapabilities", false);
+    add(s.match_capability_changes, "matchCapabilityChanges", true);
+    if (!s.match_namespace_changes.empty()) {
+        // The parser allows one entry, as Tetragon's kernel side evaluates one.
+        const auto& n = s.match_namespace_changes[0];
+        cs.ns_changes.op = n.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
+        cs.ns_changes.mask = static_cast<std::uint16_t>(n.mask);
+    }
+}
+
+// Why vigild would not fetch `url`; empty if it would.
+std::string check_url(const std::string& url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        return "'" + url + "' is not an http:// or https:// URL";
+    }
+    if (url.size() > 2048) return "the URL is longer than 2048 characters";
+    for (unsigned char ch : url) {
+        if (ch <= 0x20 || ch >= 0x7f) return "the URL has a space or a non-ASCII character; percent-encode it";
+    }
+    return "";
+}
+
+// Why `name` is not a DNS name vigild can look up; empty if it is.
+std::string check_fqdn(const std::string& name) {
+    std::string n = name;
+    if (!n.empty() && n.back() == '.') n.pop_back();
+    if (n.empty() || n.size() > 253) return "'" + name + "' is not a DNS name (1 to 253 characters)";
+    std::size_t label = 0;
+    for (char ch : n) {
+        if (ch == '.') {
+            if (label == 0) return "'" + name + "' has an empty label";
+            label = 0;
+            continue;
+        }
+        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                        ch == '-' || ch == '_';
+        if (!ok) return "'" + name + "' has a character DNS names do not use: '" + std::string(1, ch) + "'";
+        if (++label > 63) return "'" + name + "' has a label longer than 63 characters";
+    }
+    if (label == 0) return "'" + name + "' has an empty label";
+    return "";
+}
+
 void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const std::string& path,
                      model::CompiledSelector& cs) {
+    const bool has_nopost = std::any_of(actions.begin(), actions.end(), [](const policy::Action& a) {
+        return a.kind == policy::ActionKind::NoPost;
+    });
     for (std::size_t i = 0; i < actions.size(); ++i) {
         const auto& a = actions[i];
         const std::string ap = path + ".matchActions[" + std::to_string(i) + "]";
@@ -284,6 +448,24 @@ void compile_actions(Ctx& c, const std::vector<policy::Action>& actions, const s
                 out.kind = model::ActionKind::kOverride;
                 out.arg = static_cast<std::uint32_t>(a.arg_error);
                 break;
+            case policy::ActionKind::GetUrl:
+            case policy::ActionKind::DnsLookup: {
+                const bool url = a.kind == policy::ActionKind::GetUrl;
+                if (has_nopost) {
+                    c.fail(a.pos, ap, std::string(url ? "GetUrl" : "DnsLookup") +
+                                          " with NoPost: vigild acts on the posted event, and NoPost "
+                                          "keeps it in the kernel; remove NoPost");
+                    continue;
+                }
+                const std::string why = url ? check_url(a.arg_url) : check_fqdn(a.arg_fqdn);
+                if (!why.empty()) {
+                    c.fail(a.pos, ap + (url ? ".argUrl" : ".argFqdn"), why);
+                    continue;
+                }
+                cs.remote.push_back({url ? model::RemoteActionKind::kGetUrl : model::RemoteActionKind::kDnsLookup,
+                                     url ? a.arg_url : a.arg_fqdn});
+                continue;  // nothing for the kernel to do: the event crosses as a Post
+            }
             default:
                 c.fail(a.pos, ap, "unsupported: action " + std::string(policy::action_name(a.kind)));
                 continue;
@@ -301,7 +483,7 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
                                        std::vector<std::string>& errors) {
     model::HookSelectors out;
     out.monitor = p.parsed_options.policy_mode && *p.parsed_options.policy_mode == policy::PolicyMode::Monitor;
-    Ctx c{h, out, errors, features, override_support};
+    Ctx c{p, h, out, errors, features, override_support};
     for (std::size_t i = 0; i < h.selectors.size(); ++i) {
         const policy::Selector& s = h.selectors[i];
         const std::string sp = path + ".selectors[" + std::to_string(i) + "]";
@@ -312,9 +494,6 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
         };
         unsupported(!s.match_data.empty(), "matchData");
         unsupported(!s.match_return_actions.empty(), "matchReturnActions");
-        unsupported(!s.match_namespace_changes.empty(), "matchNamespaceChanges");
-        unsupported(!s.match_capabilities.empty(), "matchCapabilities");
-        unsupported(!s.match_capability_changes.empty(), "matchCapabilityChanges");
         unsupported(!s.match_workloads.empty(), "matchWorkloads");
         for (std::size_t a = 0; a < s.match_args.size(); ++a) {
             compile_arg(c, s.match_args[a], sp + ".matchArgs[" + std::to_string(a) + "]", cs);
@@ -331,17 +510,25 @@ model::HookSelectors compile_selectors(const policy::Policy& p, const policy::Ho
                               "(the kernel evaluates 5 per selector)");
         }
         compile_namespaces(c, s.match_namespaces, sp, cs);
-        if (s.match_pids.size() > 1) {
-            c.fail(s.match_pids[1].pos, sp + ".matchPIDs[1]", "unsupported: more than one matchPIDs entry");
-        } else if (s.match_pids.size() == 1) {
-            const auto& mp = s.match_pids[0];
-            cs.pids.op = mp.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
-            cs.pids.ns_pid = mp.is_namespace_pid;
-            cs.pids.follow_forks = mp.follow_forks;
-            cs.pids.pids = mp.values;
-            if (mp.values.size() > 8) {
-                c.fail(mp.pos, sp + ".matchPIDs[0].values", "unsupported: more than 8 pids");
+        compile_creds(c, s, sp, cs);
+        for (std::size_t i = 0; i < s.match_pids.size(); ++i) {
+            const auto& mp = s.match_pids[i];
+            const std::string pp = sp + ".matchPIDs[" + std::to_string(i) + "]";
+            if (i == kMaxPidEntries) {
+                c.fail(mp.pos, pp, "unsupported: more than " + std::to_string(kMaxPidEntries) +
+                                       " matchPIDs entries (the kernel evaluates " +
+                                       std::to_string(kMaxPidEntries) + " per selector)");
+                break;
             }
+            model::PidFilter f;
+            f.op = mp.op == Operator::NotIn ? model::SelOp::kNeq : model::SelOp::kEq;
+            f.ns_pid = mp.is_namespace_pid;
+            f.follow_forks = mp.follow_forks;
+            f.pids = mp.values;
+            if (mp.values.size() > 8) {
+                c.fail(mp.pos, pp + ".values", "unsupported: more than 8 pids");
+            }
+            cs.pids.push_back(std::move(f));
         }
         if (s.match_binaries.size() == 1) {
             compile_binaries(c, s.match_binaries[0], sp + ".matchBinaries[0]", cs.binaries);

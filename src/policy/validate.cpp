@@ -190,13 +190,13 @@ void validate_selector(Reader& r, const Policy& p, Hook& h, Selector& s) {
     }
     if (s.match_pids.size() > 1) {
         r.warning(s.match_pids[1].pos,
-                  "several matchPIDs entries: Tetragon's kernel side evaluates only the "
-                  "first reliably; prefer one entry with up to 4 values");
+                  "several matchPIDs entries: Vigil requires all of them (AND), while "
+                  "Tetragon's kernel side evaluates only the first reliably");
     }
     if (s.match_capabilities.size() > 1) {
         r.warning(s.match_capabilities[1].pos,
-                  "several matchCapabilities entries: Tetragon's kernel side "
-                  "evaluates one per selector");
+                  "several matchCapabilities entries: Vigil requires all of them (AND), "
+                  "while Tetragon's kernel side evaluates only the first");
     }
 
     for (auto& m : s.match_args) validate_match_arg(r, p, h, m, h.args, false, false);

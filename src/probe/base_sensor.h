@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "model/hook.h"
+#include "model/process.h"
 #include "model/selector.h"
 
 struct vigil_bpf;
@@ -91,6 +92,9 @@ public:
     // matchBinaries needs each process's binary; BPF records it at exec, and
     // vigild hands in those of processes found by the /proc scan.
     void set_process_binary(std::uint32_t tgid, const std::string& path);
+    // matchCapabilityChanges and matchNamespaceChanges compare with a
+    // baseline BPF takes at exec and fork; these processes started earlier.
+    void set_process_creds(std::uint32_t tgid, const model::Capabilities& caps, const model::Namespaces& ns);
 
 private:
     BaseSensor() = default;

@@ -37,6 +37,8 @@ __u8 op_code(model::SelOp op) {
         case model::SelOp::kPort: return VIGIL_OP_PORT;
         case model::SelOp::kNotPort: return VIGIL_OP_NOTPORT;
         case model::SelOp::kFamily: return VIGIL_OP_FAMILY;
+        case model::SelOp::kInMap: return VIGIL_OP_INMAP;
+        case model::SelOp::kNotInMap: return VIGIL_OP_NOTINMAP;
     }
     return VIGIL_OP_NONE;
 }
@@ -175,35 +177,38 @@ Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelec
                 out.args[a].ranges[r].max = f.ranges[r].max;
             }
         }
-        if (cs.pids.op != model::SelOp::kNone) {
-            if (cs.pids.pids.size() > VIGIL_SEL_PIDS_MAX) {
-                return make_error(where + ".matchPIDs: at most " + std::to_string(VIGIL_SEL_PIDS_MAX) +
-                                  " values");
+        if (cs.pids.size() > VIGIL_SEL_PID_ENTRIES) {
+            return make_error(where + ": at most " + std::to_string(VIGIL_SEL_PID_ENTRIES) + " matchPIDs entries");
+        }
+        for (std::size_t e = 0; e < cs.pids.size(); ++e) {
+            const auto& pf = cs.pids[e];
+            auto& op = out.pids[e];
+            const std::string pwhere = where + ".matchPIDs[" + std::to_string(e) + "]";
+            if (pf.pids.size() > VIGIL_SEL_PIDS_MAX) {
+                return make_error(pwhere + ": at most " + std::to_string(VIGIL_SEL_PIDS_MAX) + " values");
             }
-            out.pids.op = op_code(cs.pids.op);
-            out.pids.flags = (cs.pids.ns_pid ? VIGIL_PIDS_F_NSPID : 0) |
-                             (cs.pids.follow_forks ? VIGIL_PIDS_F_FOLLOW : 0);
-            out.pids.nvals = static_cast<__u8>(cs.pids.pids.size());
-            std::copy(cs.pids.pids.begin(), cs.pids.pids.end(), out.pids.vals);
-            if (cs.pids.follow_forks) {
+            op.op = op_code(pf.op);
+            op.flags = (pf.ns_pid ? VIGIL_PIDS_F_NSPID : 0) | (pf.follow_forks ? VIGIL_PIDS_F_FOLLOW : 0);
+            op.nvals = static_cast<__u8>(pf.pids.size());
+            std::copy(pf.pids.begin(), pf.pids.end(), op.vals);
+            if (pf.follow_forks) {
                 auto free_slot = std::find(follow_slot_used_.begin(), follow_slot_used_.end(), false);
                 if (free_slot == follow_slot_used_.end()) {
-                    return make_error(where + ".matchPIDs: too many followForks pid sets (at most " +
+                    return make_error(pwhere + ": too many followForks pid sets (at most " +
                                       std::to_string(VIGIL_FOLLOW_SETS_MAX) + ")");
                 }
                 __u32 slot = static_cast<__u32>(free_slot - follow_slot_used_.begin());
                 vigil_follow_set fs{};
                 fs.set_id = next_set_id_++;
-                fs.flags = cs.pids.ns_pid ? VIGIL_PIDS_F_NSPID : 0;
-                fs.nvals = out.pids.nvals;
-                std::copy(cs.pids.pids.begin(), cs.pids.pids.end(), fs.vals);
+                fs.flags = pf.ns_pid ? VIGIL_PIDS_F_NSPID : 0;
+                fs.nvals = op.nvals;
+                std::copy(pf.pids.begin(), pf.pids.end(), fs.vals);
                 if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_follow_sets), &slot, &fs, BPF_ANY)) {
-                    return make_error(where + ".matchPIDs: writing the follow set failed: " +
-                                      std::strerror(errno));
+                    return make_error(pwhere + ": writing the follow set failed: " + std::strerror(errno));
                 }
                 *free_slot = true;
                 st.follow_slots.push_back(slot);
-                out.pids.follow_set = fs.set_id;
+                op.follow_set = fs.set_id;
             }
         }
         for (auto [filter, bins, what] :
@@ -242,6 +247,26 @@ Status BaseSensor::write_selectors(std::uint32_t hook_id, const model::HookSelec
                 }
             }
         }
+        if (cs.caps.size() > VIGIL_SEL_CAPS_MAX) {
+            return make_error(where + ": at most " + std::to_string(VIGIL_SEL_CAPS_MAX) +
+                              " matchCapabilities and matchCapabilityChanges entries");
+        }
+        out.ncaps = static_cast<__u8>(cs.caps.size());
+        for (std::size_t n = 0; n < cs.caps.size(); ++n) {
+            const auto& f = cs.caps[n];
+            out.caps[n].op = op_code(f.op);
+            out.caps[n].set = static_cast<__u8>(f.set);
+            out.caps[n].flags = static_cast<__u8>((f.changes ? VIGIL_CAPS_F_CHANGES : 0) |
+                                                  (f.namespace_only ? VIGIL_CAPS_F_NS_ONLY : 0));
+            out.caps[n].mask = f.mask;
+            if (f.namespace_only) {
+                auto ino = host_ns_inode(model::NsKind::kUser);
+                if (!ino) return make_error(where + ": isNamespaceCapability: " + ino.error());
+                out.caps[n].host_userns = ino.value();
+            }
+        }
+        out.nschg_op = op_code(cs.ns_changes.op);
+        out.nschg_mask = cs.ns_changes.mask;
         out.rate_ms = cs.rate_limit_ms;
         out.rate_scope = cs.rate_scope == model::RateScope::kProcess  ? VIGIL_RATE_PROCESS
                          : cs.rate_scope == model::RateScope::kGlobal ? VIGIL_RATE_GLOBAL
@@ -338,6 +363,19 @@ void BaseSensor::set_process_binary(std::uint32_t tgid, const std::string& path)
     bin.len = static_cast<__u32>(std::min<std::size_t>(path.size(), VIGIL_STR_MAX));
     std::memcpy(bin.path, path.data(), bin.len);
     bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_bins), &tgid, &bin, BPF_NOEXIST);
+}
+
+void BaseSensor::set_process_creds(std::uint32_t tgid, const model::Capabilities& caps,
+                                   const model::Namespaces& ns) {
+    if (!skel_) return;
+    vigil_creds c{};
+    c.caps[VIGIL_CAPS_EFFECTIVE] = caps.effective;
+    c.caps[VIGIL_CAPS_INHERITABLE] = caps.inheritable;
+    c.caps[VIGIL_CAPS_PERMITTED] = caps.permitted;
+    static_assert(std::tuple_size_v<model::Namespaces> == VIGIL_NS_COUNT, "namespace slots");
+    for (std::size_t i = 0; i < ns.size(); ++i) c.ns[i] = ns[i];
+    // NOEXIST: an exec or fork since the scan wrote a fresher baseline.
+    bpf_map_update_elem(bpf_map__fd(skel_->maps.vigil_creds), &tgid, &c, BPF_NOEXIST);
 }
 
 }  // namespace vigil::probe

@@ -17,6 +17,11 @@
 //   vigil_trigger mkdir <path>              mkdir(<path>, 0755); exit 0 if it was made
 //   vigil_trigger call <n> <text>           call vigil_trigger_probe_me(n, text), a function the
 //                                           uprobe tests hook; exit 0
+//   vigil_trigger steps <step>...           run the steps in order, in this one process:
+//                                           open:<path> (as open, but fails the run), dropcap:<n>
+//                                           (remove capability n from the effective set),
+//                                           unshare-uts (enter a new UTS namespace), dup (dup(0)),
+//                                           dup2 (dup2(0, 100)); each new fd is closed; exit 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +36,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 static int usage(void) {
   fprintf(stderr,
@@ -45,7 +53,8 @@ static int usage(void) {
           "       vigil_trigger write-many <path> <count> <size>\n"
           "       vigil_trigger writev <path> <part1> <part2>\n"
           "       vigil_trigger mkdir <path>\n"
-          "       vigil_trigger call <n> <text>\n");
+          "       vigil_trigger call <n> <text>\n"
+          "       vigil_trigger steps open:<path>|dropcap:<n>|unshare-uts|dup|dup2...\n");
   return 2;
 }
 
@@ -200,6 +209,48 @@ static int do_call(const char *n_text, const char *text) {
   return r == n * 2 + (text[0] != '\0') ? 0 : 1;
 }
 
+// Removes capability `cap` from the effective set (permitted is kept).
+static int drop_effective_cap(int cap) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof(data));
+  if (syscall(SYS_capget, &hdr, data) != 0 || cap < 0 || cap >= 64) return 1;
+  data[cap / 32].effective &= ~(1u << (cap % 32));
+  return syscall(SYS_capset, &hdr, data) == 0 ? 0 : 1;
+}
+
+/* A dup step's result: close the new descriptor; 0 if there was one. */
+static int close_dup(int fd) {
+  if (fd < 0)
+    return 1;
+  close(fd);
+  return 0;
+}
+
+static int do_steps(int n, char **steps) {
+  for (int i = 0; i < n; i++) {
+    const char *s = steps[i];
+    int rc;
+    if (strncmp(s, "open:", 5) == 0)
+      rc = do_open(s + 5);
+    else if (strncmp(s, "dropcap:", 8) == 0)
+      rc = drop_effective_cap(atoi(s + 8));
+    else if (strcmp(s, "unshare-uts") == 0)
+      rc = unshare(CLONE_NEWUTS);
+    else if (strcmp(s, "dup") == 0)
+      rc = close_dup(dup(0));
+    else if (strcmp(s, "dup2") == 0)
+      rc = close_dup(dup2(0, 100));
+    else
+      return usage();
+    if (rc != 0) {
+      fprintf(stderr, "vigil_trigger: step %s failed: %s\n", s, strerror(errno));
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage();
@@ -228,5 +279,7 @@ int main(int argc, char **argv) {
     return mkdir(argv[2], 0755) == 0 ? 0 : 1;
   if (strcmp(mode, "call") == 0 && argc >= 4)
     return do_call(argv[2], argv[3]);
+  if (strcmp(mode, "steps") == 0)
+    return do_steps(argc - 2, &argv[2]);
   return usage();
 }

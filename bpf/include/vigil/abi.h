@@ -77,6 +77,7 @@ enum vigil_stat {
 	VIGIL_STAT_RET_MAP_FULL,        /* return hook: entry args could not be saved */
 	VIGIL_STAT_RET_MISSING,         /* return hook: no saved entry args */
 	VIGIL_STAT_OUT_OF_SCOPE,        /* a scoped hook ran in a cgroup outside its policy's set */
+	VIGIL_STAT_CREDS_MAP_FULL,      /* vigil_creds update failed: no *Changes baseline */
 	VIGIL_STAT_COUNT,
 };
 
@@ -345,7 +346,8 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_cred_info) == 56, "vigil_cred_info size"
 #define VIGIL_SELECTORS_MAX 5
 #define VIGIL_SEL_ARGS_MAX 5     /* matchArgs entries per selector */
 #define VIGIL_SEL_RANGES_MAX 8   /* inline integer values/ranges per matchArgs */
-#define VIGIL_SEL_PIDS_MAX 8     /* matchPIDs values */
+#define VIGIL_SEL_PIDS_MAX 8     /* matchPIDs values per entry */
+#define VIGIL_SEL_PID_ENTRIES 4  /* matchPIDs entries per selector, ANDed */
 #define VIGIL_SEL_ACTIONS_MAX 3
 #define VIGIL_STR_MAX 252        /* string bytes compared (LPM trie key limit 256 - set id) */
 #define VIGIL_SET_V6 0x80000000u /* CIDR sets: IPv6 prefixes live under set_id | this */
@@ -366,6 +368,8 @@ enum vigil_sel_op {
 	VIGIL_OP_PORT,        /* sockaddr: port in ranges (AF_INET/AF_INET6 only) */
 	VIGIL_OP_NOTPORT,
 	VIGIL_OP_FAMILY,      /* sockaddr: address family in ranges */
+	VIGIL_OP_INMAP,       /* integers: the value (8 bytes, little-endian) in vigil_str_eq set set_id */
+	VIGIL_OP_NOTINMAP,
 	VIGIL_OP_COUNT,
 };
 
@@ -439,6 +443,49 @@ struct vigil_sel_ns {
 };
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_ns) == 20, "vigil_sel_ns size");
 
+/*
+ * matchCapabilities and matchCapabilityChanges entries (flag CHANGES), at
+ * most VIGIL_SEL_CAPS_MAX in all per selector, ANDed. set indexes
+ * vigil_creds.caps. Plain: In (EQ) holds if the task's set has any bit of
+ * mask, NotIn (NEQ) if it has none. CHANGES: compares with the task's
+ * baseline in vigil_creds (taken at exec, at fork, or by vigild's /proc
+ * scan); In holds if a bit of mask changed, NotIn if only bits outside it
+ * changed. NS_ONLY (isNamespaceCapability): never holds for a task in
+ * host_userns, the host's user namespace.
+ */
+#define VIGIL_SEL_CAPS_MAX 4
+#define VIGIL_CAPS_F_CHANGES 0x01
+#define VIGIL_CAPS_F_NS_ONLY 0x02
+
+enum vigil_cap_set {
+	VIGIL_CAPS_EFFECTIVE = 0,
+	VIGIL_CAPS_INHERITABLE,
+	VIGIL_CAPS_PERMITTED,
+	VIGIL_CAPS_COUNT,
+};
+
+struct vigil_sel_caps {
+	__u8 op;    /* EQ (In) or NEQ (NotIn) */
+	__u8 set;   /* enum vigil_cap_set */
+	__u8 flags; /* VIGIL_CAPS_F_* */
+	__u8 pad;
+	__u32 host_userns;
+	__u64 mask; /* bit (1 << capability number) */
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sel_caps) == 16, "vigil_sel_caps size");
+
+/*
+ * A process's credentials baseline for the *Changes selectors: map
+ * vigil_creds, key tgid. Written at exec and fork, seeded by vigild for the
+ * processes it finds in /proc, refreshed when a selector with a *Changes
+ * entry matches (so one change is reported once), deleted at exit.
+ */
+struct vigil_creds {
+	__u64 caps[VIGIL_CAPS_COUNT]; /* enum vigil_cap_set */
+	__u32 ns[VIGIL_NS_COUNT];     /* enum vigil_ns_slot; 0: unknown */
+};
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_creds) == 64, "vigil_creds size");
+
 /* Post rateLimitScope (vigil_selector.rate_scope). */
 enum vigil_rate_scope {
 	VIGIL_RATE_THREAD = 0,
@@ -472,7 +519,7 @@ struct vigil_selector {
 	__u32 nargs;
 	__u32 nactions; /* 0: Post */
 	struct vigil_sel_arg args[VIGIL_SEL_ARGS_MAX];
-	struct vigil_sel_pids pids;
+	struct vigil_sel_pids pids[VIGIL_SEL_PID_ENTRIES]; /* in order; op 0 ends the list */
 	struct vigil_sel_bins bins;
 	struct vigil_action actions[VIGIL_SEL_ACTIONS_MAX];
 	struct vigil_sel_bins parent_bins;
@@ -480,9 +527,12 @@ struct vigil_selector {
 	struct vigil_sel_ns ns[VIGIL_SEL_NS_MAX];
 	__u32 rate_ms;
 	__u32 rate_scope; /* enum vigil_rate_scope */
-	__u32 pad;
+	__u8 ncaps;
+	__u8 nschg_op;    /* matchNamespaceChanges: 0 none, EQ (In), NEQ (NotIn) */
+	__u16 nschg_mask; /* bit (1 << enum vigil_ns_slot): In: kinds watched; NotIn: kinds ignored */
+	struct vigil_sel_caps caps[VIGIL_SEL_CAPS_MAX];
 };
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_selector) == 984, "vigil_selector size");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_selector) == 1168, "vigil_selector size");
 
 /*
  * Per-selector counter slots of map vigil_sel_stats, index

@@ -2,6 +2,9 @@
 // issue 5: matchNamespaces (host_ns kept for probe/ to resolve),
 // matchBinaries followChildren, matchParentBinaries, matchReturnArgs on the
 // return value, and Post rateLimit with its scope; plus what it still refuses.
+#include <algorithm>
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "policy/hook_plan.h"
@@ -167,6 +170,138 @@ TEST(SelectorCompile, PostRateLimitAndScope) {
     auto none = plan(openat("    - matchActions:\n      - action: Post\n"));
     ASSERT_TRUE(none.ok()) << errors(none);
     EXPECT_EQ(first(none).rate_limit_ms, 0u);
+}
+
+TEST(SelectorCompile, CapabilitiesAndChangesBecomeKernelFilters) {
+    auto p = plan(openat(
+        "    - matchCapabilities:\n"
+        "      - {operator: In, values: [CAP_SYS_ADMIN, CAP_NET_RAW], isNamespaceCapability: true}\n"
+        "      - {type: Permitted, operator: NotIn, values: [CAP_CHOWN]}\n"
+        "      matchCapabilityChanges:\n"
+        "      - {type: Inheritable, operator: In, values: [CAP_SETUID]}\n"
+        "      matchNamespaceChanges:\n"
+        "      - {operator: NotIn, values: [Mnt, net]}\n"));
+    ASSERT_TRUE(p.ok()) << errors(p);
+    const auto& caps = first(p).caps;
+    ASSERT_EQ(caps.size(), 3u);
+    EXPECT_EQ(caps[0].op, model::SelOp::kEq);
+    EXPECT_EQ(caps[0].set, model::CapSet::kEffective) << "the CRD default";
+    EXPECT_TRUE(caps[0].namespace_only);
+    EXPECT_FALSE(caps[0].changes);
+    EXPECT_EQ(caps[0].mask, (std::uint64_t{1} << 21) | (std::uint64_t{1} << 13));
+    EXPECT_EQ(caps[1].op, model::SelOp::kNeq);
+    EXPECT_EQ(caps[1].set, model::CapSet::kPermitted);
+    EXPECT_EQ(caps[1].mask, std::uint64_t{1} << 0);
+    EXPECT_TRUE(caps[2].changes);
+    EXPECT_EQ(caps[2].set, model::CapSet::kInheritable);
+    EXPECT_EQ(caps[2].mask, std::uint64_t{1} << 7);
+    EXPECT_EQ(first(p).ns_changes.op, model::SelOp::kNeq);
+    EXPECT_EQ(first(p).ns_changes.mask, (1u << static_cast<unsigned>(model::NsKind::kMnt)) |
+                                            (1u << static_cast<unsigned>(model::NsKind::kNet)));
+}
+
+TEST(SelectorCompile, MoreThanFourCapabilityEntriesIsRefused) {
+    std::string entries;
+    for (int i = 0; i < 3; ++i) entries += "      - {operator: In, values: [CAP_SYS_ADMIN]}\n";
+    auto p = plan(openat("    - matchCapabilities:\n" + entries + "      matchCapabilityChanges:\n" + entries));
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(errors(p).find("spec.kprobes[0].selectors[0].matchCapabilityChanges[1]: unsupported: more than 4 "
+                             "matchCapabilities and matchCapabilityChanges entries"),
+              std::string::npos)
+        << errors(p);
+}
+
+// A kprobe on sys_openat whose int argument 0 is matched with `values` under
+// `op`; list "dups" is a syscall list. (Tracepoint plans need tracefs, which
+// unit tests do not read; the kernel test uses raw_syscalls.)
+std::string openat_in_map(const std::string& op, const std::string& values) {
+    return "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: t\nspec:\n"
+           "  lists:\n  - name: dups\n    type: syscalls\n    values: [sys_dup, dup2, __x64_sys_dup3]\n"
+           "  kprobes:\n  - call: sys_openat\n    args:\n"
+           "    - index: 0\n      type: uint64\n    selectors:\n    - matchArgs:\n      - index: 0\n"
+           "        operator: " + op + "\n        values: " + values + "\n";
+}
+
+// The 8-byte values of an InMap set, as integers.
+std::vector<std::uint64_t> in_map_values(const HookPlan& p, const model::ArgFilter& f) {
+    std::vector<std::uint64_t> out;
+    for (const auto& v : p.hooks.at(0).spec.selectors.sets.at(static_cast<std::size_t>(f.set)).values) {
+        EXPECT_EQ(v.size(), 8u);
+        std::uint64_t x = 0;
+        std::memcpy(&x, v.data(), std::min<std::size_t>(8, v.size()));
+        out.push_back(x);
+    }
+    return out;
+}
+
+TEST(SelectorCompile, InMapExpandsRangesAndSyscallLists) {
+    auto p = plan(openat_in_map("InMap", "[\"list:dups\", \"0:2\", \"2\"]"));
+    ASSERT_TRUE(p.ok()) << errors(p);
+    const auto& f = first(p).args.at(0);
+    EXPECT_EQ(f.op, model::SelOp::kInMap);
+    EXPECT_TRUE(f.ranges.empty());
+    // read 0, write 1, open 2 (once), dup 32, dup2 33, dup3 292: sorted, no duplicates.
+    EXPECT_EQ(in_map_values(p, f), (std::vector<std::uint64_t>{0, 1, 2, 32, 33, 292}));
+    EXPECT_EQ(p.hooks.at(0).spec.selectors.sets.at(static_cast<std::size_t>(f.set)).kind,
+              model::StringSetKind::kExact);
+}
+
+TEST(SelectorCompile, NotInMapKeepsTheNegation) {
+    auto p = plan(openat_in_map("NotInMap", "[\"59\"]"));
+    ASSERT_TRUE(p.ok()) << errors(p);
+    EXPECT_EQ(first(p).args.at(0).op, model::SelOp::kNotInMap);
+    EXPECT_EQ(in_map_values(p, first(p).args.at(0)), (std::vector<std::uint64_t>{59}));
+}
+
+TEST(SelectorCompile, InMapPastTheKernelMapSizeIsRefused) {
+    auto at_limit = plan(openat_in_map("InMap", "[\"1:16384\"]"));
+    EXPECT_TRUE(at_limit.ok()) << errors(at_limit);
+    auto p = plan(openat_in_map("InMap", "[\"1:16385\"]"));
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(errors(p).find("spec.kprobes[0].selectors[0].matchArgs[0].values: unsupported: more than 16384 "
+                             "InMap/NotInMap values"),
+              std::string::npos)
+        << errors(p);
+}
+
+TEST(SelectorCompile, InMapListOfAnUnknownOr32BitSyscallIsRefused) {
+    std::string text = openat_in_map("InMap", "[\"list:dups\"]");
+    const std::string good = "[sys_dup, dup2, __x64_sys_dup3]";
+    auto unknown = plan(std::string(text).replace(text.find(good), good.size(), "[sys_dup, sys_nosuch]"));
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_NE(errors(unknown).find("spec.lists[dups].values: 'sys_nosuch' is not an x86_64 syscall"),
+              std::string::npos)
+        << errors(unknown);
+    auto compat = plan(std::string(text).replace(text.find(good), good.size(), "[i386/sys_dup]"));
+    ASSERT_FALSE(compat.ok());
+    EXPECT_NE(errors(compat).find("32-bit (i386) syscall 'i386/sys_dup'"), std::string::npos) << errors(compat);
+}
+
+TEST(SelectorCompile, SeveralMatchPidsEntriesAreKeptInOrder) {
+    auto p = plan(openat(
+        "    - matchPIDs:\n"
+        "      - {operator: NotIn, followForks: true, isNamespacePID: true, values: [1]}\n"
+        "      - {operator: In, values: [7, 8]}\n"));
+    ASSERT_TRUE(p.ok()) << errors(p);
+    const auto& pids = first(p).pids;
+    ASSERT_EQ(pids.size(), 2u);
+    EXPECT_EQ(pids[0].op, model::SelOp::kNeq);
+    EXPECT_TRUE(pids[0].follow_forks);
+    EXPECT_TRUE(pids[0].ns_pid);
+    EXPECT_EQ(pids[0].pids, std::vector<std::uint32_t>{1});
+    EXPECT_EQ(pids[1].op, model::SelOp::kEq);
+    EXPECT_FALSE(pids[1].follow_forks);
+    EXPECT_EQ(pids[1].pids, (std::vector<std::uint32_t>{7, 8}));
+}
+
+TEST(SelectorCompile, MoreThanFourMatchPidsEntriesIsRefused) {
+    std::string entries;
+    for (int i = 0; i < 5; ++i) entries += "      - {operator: NotIn, values: [" + std::to_string(i + 1) + "]}\n";
+    auto p = plan(openat("    - matchPIDs:\n" + entries));
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(errors(p).find("selectors[0].matchPIDs[4]: unsupported: more than 4 matchPIDs entries"),
+              std::string::npos)
+        << errors(p);
 }
 
 TEST(SelectorCompile, StackTracesAreStillRefusedWithTheirLocation) {

@@ -1,12 +1,11 @@
-// x86_64 system call numbers to names, for the compact renderer's
-// raw_syscalls/sys_enter line. Table taken from the kernel UAPI header
+// x86_64 system call numbers and names, both ways. Table taken from the kernel UAPI header
 // asm/unistd_64.h (Linux 6.1 headers as shipped by Debian 12).
-#include "export/syscall_names.h"
+#include "common/syscall_names.h"
 
 #include <algorithm>
 #include <iterator>
 
-namespace vigil::exporter {
+namespace vigil {
 namespace {
 
 struct SyscallEntry {
@@ -391,4 +390,11 @@ std::string_view syscall_name_x86_64(long nr) {
     return it->name;
 }
 
-}  // namespace vigil::exporter
+long syscall_number_x86_64(std::string_view name) {
+    for (const auto& e : kX8664Syscalls) {
+        if (e.name == name) return e.nr;
+    }
+    return -1;
+}
+
+}  // namespace vigil
