@@ -21,6 +21,7 @@
 #include "agent/pid_file.h"
 #include "agent/loss_notice.h"
 #include "agent/pipeline.h"
+#include "agent/remote_actions.h"
 #include "agent/policy_manager.h"
 #include "agent/policy_scopes.h"
 #include "agent/container_cgroups.h"
@@ -191,6 +192,10 @@ int run(const Config& cfg) {
     exporter::Hub hub(cfg.event_queue_size);
     HookRegistry hooks(probe::BaseSensor::kMaxHooks);
     Pipeline pipeline(cache, mapper, hub, hooks);
+    RemoteActionOptions remote_opts;
+    remote_opts.dns_server = cfg.action_dns_server;
+    RemoteActions remote(remote_opts);
+    pipeline.set_remote_actions([&remote](const model::RemoteAction& a) { remote.submit(a); });
     // Events of containers whose pod is not known yet wait briefly for it.
     std::unique_ptr<PodWaitQueue> pod_wait;
     if (pods) {
@@ -253,7 +258,10 @@ int run(const Config& cfg) {
     auto procs = process::scan_procfs(cfg.procfs);
     if (!procs) throw FatalError("--procfs " + cfg.procfs + ": " + procs.error());
     std::size_t scanned = procs->size();
-    for (const auto& p : procs.value()) sensor->set_process_binary(p.pid, p.binary);
+    for (const auto& p : procs.value()) {
+        sensor->set_process_binary(p.pid, p.binary);
+        sensor->set_process_creds(p.pid, p.caps, p.ns);
+    }
     // Events go to the hub in batches: one wake-up of each subscriber per
     // batch (flushed after each scan and each ring-buffer poll).
     pipeline.set_batching(true);
@@ -371,7 +379,7 @@ int run(const Config& cfg) {
         // The base sensor is attached by now; the pod cache syncs later.
         health.set("base-sensor", true);
         if (pods) health.require("pod-cache", "first list of this node's pods not done yet");
-        auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr, pods.get()});
+        auto sources = make_metric_sources({pipeline, *sensor, hub, file, cache, policies, grpc_ptr, pods.get(), remote});
         auto st = metrics::register_agent_metrics(registry, sources, health, cfg.procfs);
         if (st) st = register_pod_wait_metrics(registry, pod_wait.get());
         if (!st) {

@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include "agent/remote_actions.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -105,6 +107,14 @@ ParseOutcome parse_config(int argc, const char* const* argv, const char* const* 
                    "kubeconfig for the API server; empty: the in-cluster service account");
     app.add_option("--metrics-server", c.metrics_server,
                    "Prometheus /metrics and /healthz, /readyz on this address (\":2112\"); empty: off");
+    app.add_option("--action-dns-server", c.action_dns_server,
+                   "DNS server of DnsLookup actions, IPv4 \"ip[:port]\"; empty: the system resolver")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                auto st = check_dns_server(v);
+                return st ? std::string() : st.error();
+            },
+            "IP[:PORT]"));
 
     app.add_option("--server-socket-mode", socket_mode_text,
                    "Unix socket mode, octal: who may use the gRPC API")->capture_default_str();

@@ -40,6 +40,7 @@ struct Config {
     bool enable_k8s_api = false;       // pod metadata from the API server
     std::string k8s_kubeconfig_path;   // empty: in-cluster service account
     std::string metrics_server;  // "host:port" or ":port" for /metrics, /healthz, /readyz; "" off
+    std::string action_dns_server;  // DnsLookup actions: "ip[:port]"; empty: the system resolver
 
     // Access to the gRPC API (docs/security.md).
     unsigned server_socket_mode = 0660;       // unix socket file mode

@@ -14,6 +14,7 @@ struct BpfError {
 constexpr BpfError kBpfErrors[] = {
     {0, "ringbuf_reserve"}, {1, "proc_map_full"}, {2, "probe_read"},
     {6, "hook_no_config"},  {7, "ret_map_full"},  {8, "ret_missing"},
+    {10, "creds_map_full"},
 };
 
 }  // namespace
@@ -122,6 +123,16 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
     s.grpc_subscribers = [grpc] {
         const auto* g = grpc->load();
         return g ? static_cast<double>(g->stats().streams_active) : 0.0;
+    };
+    s.remote_actions = [remote = &in.remote] {
+        std::vector<metrics::Sample> out;
+        for (auto kind : {model::RemoteActionKind::kGetUrl, model::RemoteActionKind::kDnsLookup}) {
+            const char* action = kind == model::RemoteActionKind::kGetUrl ? "GetUrl" : "DnsLookup";
+            out.push_back({{action, "ok"}, static_cast<double>(remote->count(kind, RemoteActions::kOk))});
+            out.push_back({{action, "failed"}, static_cast<double>(remote->count(kind, RemoteActions::kFailed))});
+            out.push_back({{action, "dropped"}, static_cast<double>(remote->count(kind, RemoteActions::kDropped))});
+        }
+        return out;
     };
     return s;
 }

@@ -7,6 +7,7 @@
 #include "agent/k8s_pods.h"
 #include "agent/pipeline.h"
 #include "agent/policy_manager.h"
+#include "agent/remote_actions.h"
 #include "export/file_exporter.h"
 #include "export/grpc_server.h"
 #include "export/hub.h"
@@ -26,6 +27,7 @@ struct MetricInputs {
     // Set once the gRPC server runs; null before.
     const std::atomic<const exporter::GrpcServer*>& grpc;
     const K8sPods* pods;  // null without --enable-k8s-api
+    const RemoteActions& remote;
 };
 
 metrics::AgentSources make_metric_sources(const MetricInputs& in);

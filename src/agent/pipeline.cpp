@@ -137,6 +137,9 @@ void Pipeline::on_hook(const model::HookEvent& ev) {
         return;
     }
     ++stats_.hook_events;
+    if (remote_ && ev.selector > 0 && ev.selector <= info->remote_actions.size()) {
+        for (const auto& a : info->remote_actions[ev.selector - 1]) remote_(a);
+    }
     static constexpr const char* kActionNames[] = {"Post", "NoPost", "Sigkill", "Signal"};
     policy_events_.add(info->policy_name, "kprobe:", info->function_name,
                        ev.action < 4 ? kActionNames[ev.action] : "Post");

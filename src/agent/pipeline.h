@@ -81,6 +81,9 @@ public:
     void set_hold(std::function<bool(std::shared_ptr<tetragon::GetEventsResponse>&)> hold) {
         hold_ = std::move(hold);
     }
+    // Optional: called for each GetUrl/DnsLookup action of the selector
+    // an event matched (RemoteActions::submit), on the drain thread.
+    void set_remote_actions(std::function<void(const model::RemoteAction&)> act) { remote_ = std::move(act); }
     // Counts and publishes an event at once (any thread).
     void deliver(std::shared_ptr<tetragon::GetEventsResponse> ev);
 
@@ -106,6 +109,7 @@ private:
     void count(const tetragon::GetEventsResponse& ev);
     void on_hook(const model::HookEvent& ev);
 
+    std::function<void(const model::RemoteAction&)> remote_;
     process::ProcessCache& cache_;
     const exporter::ProtoMapper& mapper_;
     exporter::Hub& hub_;

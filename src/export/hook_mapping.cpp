@@ -119,13 +119,21 @@ void set_cred(const model::CredValue& c, tetragon::ProcessCredentials* out) {
     fill_capabilities({c.cap_permitted, c.cap_effective, c.cap_inheritable}, out->mutable_caps());
 }
 
-tetragon::KprobeAction action_of(const model::HookEvent& ev) {
+tetragon::KprobeAction action_of(const HookInfo& info, const model::HookEvent& ev) {
     switch (ev.action) {
         case 2: return tetragon::KPROBE_ACTION_SIGKILL;
         case 3: return tetragon::KPROBE_ACTION_SIGNAL;
         case 4: return tetragon::KPROBE_ACTION_OVERRIDE;
-        default: return tetragon::KPROBE_ACTION_POST;
+        default: break;
     }
+    // A posted event of a selector whose action vigild performs says so.
+    if (ev.selector > 0 && ev.selector <= info.remote_actions.size() &&
+        !info.remote_actions[ev.selector - 1].empty()) {
+        return info.remote_actions[ev.selector - 1][0].kind == model::RemoteActionKind::kGetUrl
+                   ? tetragon::KPROBE_ACTION_GETURL
+                   : tetragon::KPROBE_ACTION_DNSLOOKUP;
+    }
+    return tetragon::KPROBE_ACTION_POST;
 }
 
 template <typename Msg>
@@ -247,7 +255,7 @@ tetragon::GetEventsResponse hook_event(const ProtoMapper& mapper, const ProcessR
             t->set_subsys(info.subsys);
             t->set_event(info.event);
             fill_args(t, info, ev);
-            t->set_action(action_of(ev));
+            t->set_action(action_of(info, ev));
             break;
         }
         case model::HookEventKind::kUprobe: {
@@ -257,7 +265,7 @@ tetragon::GetEventsResponse hook_event(const ProtoMapper& mapper, const ProcessR
             u->set_symbol(info.symbol);
             if (info.symbol.empty()) u->set_offset(info.offset);
             fill_args(u, info, ev);
-            u->set_action(action_of(ev));
+            u->set_action(action_of(info, ev));
             break;
         }
         case model::HookEventKind::kLsm: {
@@ -265,7 +273,7 @@ tetragon::GetEventsResponse hook_event(const ProtoMapper& mapper, const ProcessR
             fill_common(l, mapper, proc, parent, info);
             l->set_function_name(info.function_name);
             fill_args(l, info, ev);
-            l->set_action(action_of(ev));
+            l->set_action(action_of(info, ev));
             break;
         }
         case model::HookEventKind::kKprobe: {
@@ -279,7 +287,7 @@ tetragon::GetEventsResponse hook_event(const ProtoMapper& mapper, const ProcessR
                 *k->mutable_return_() = to_kprobe_argument(rv, {info.return_type, ""});
             }
             // The action the kernel took (or, in monitor mode, would have taken).
-            k->set_action(action_of(ev));
+            k->set_action(action_of(info, ev));
             break;
         }
     }

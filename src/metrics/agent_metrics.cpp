@@ -67,6 +67,9 @@ Status register_agent_metrics(Registry& r, const AgentSources& s, const Health& 
     st.push_back(r.add_family(names::kTracingPolicyLoaded, "Tracing policies by state.", T::kGauge, {"state"},
                               s.policies_by_state));
     st.push_back(r.add_gauge(names::kGrpcSubscribers, "Open gRPC GetEvents streams.", s.grpc_subscribers));
+    st.push_back(r.add_family(names::kRemoteActions,
+                              "GetUrl and DnsLookup actions vigild performed or dropped, by action and result.",
+                              T::kCounter, {"action", "result"}, s.remote_actions));
     for (auto& x : st) {
         if (!x) return x;
     }

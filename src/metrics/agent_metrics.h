@@ -53,6 +53,9 @@ struct AgentSources {
     // "disabled", "load_error", "error"); report every state, zeros included.
     Collector policies_by_state;
     ValueFn grpc_subscribers;  // open GetEvents streams
+    // vigil_remote_actions_total{action,result}: GetUrl/DnsLookup actions
+    // vigild performed (result "ok", "failed") or dropped ("dropped").
+    Collector remote_actions;
 };
 
 namespace names {
@@ -76,6 +79,7 @@ inline constexpr const char* kPodCacheSize = "vigil_pod_cache_size";
 inline constexpr const char* kWatcherErrors = "vigil_watcher_errors_total";
 inline constexpr const char* kTracingPolicyLoaded = "vigil_tracingpolicy_loaded";
 inline constexpr const char* kGrpcSubscribers = "vigil_grpc_subscribers";
+inline constexpr const char* kRemoteActions = "vigil_remote_actions_total";
 }  // namespace names
 
 // Registers every vigil_* family above (build info and readiness included,

@@ -128,6 +128,8 @@ struct HookInfo {
     std::vector<std::string> tags;
     std::vector<HookArgInfo> args;  // same order as the captured arguments
     std::string return_type;        // returnArg type; empty when not a return hook
+    // Per selector (index = HookEvent::selector - 1): its GetUrl/DnsLookup actions.
+    std::vector<std::vector<RemoteAction>> remote_actions;
 };
 
 // Structured arguments, decoded by ingest/ from the kernel's fixed layouts.

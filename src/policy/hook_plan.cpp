@@ -243,6 +243,7 @@ struct Planner {
         std::size_t before = plan.errors.size();
         ph.spec.selectors = compile_selectors(p, h, path, f, ovr, plan.errors);
         if (plan.errors.size() != before) ok = false;
+        for (const auto& cs : ph.spec.selectors.selectors) ph.info.remote_actions.push_back(cs.remote);
         // Arguments the selectors read are captured before they run; the rest only on a match.
         if (ok) plan.hooks.push_back(std::move(ph));
     }
