@@ -3,7 +3,12 @@
 // each proven with a real vigild on this kernel. The trigger changes its own
 // credentials between opens (`vigil_trigger steps`), and each open either is
 // posted or leaves no event at all.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <map>
 #include <string>
@@ -175,6 +180,41 @@ TEST_F(CredsSelectorsTest, NamespaceChangeIsPostedOnceAfterItHappens) {
     EXPECT_EQ(seen.count(path("nsc-3")), 0u) << "the same change posted twice";
     EXPECT_EQ(seen.count(path("nscn-1")), 0u);
     EXPECT_EQ(seen.count(path("nscn-2")), 0u) << "NotIn Uts matched a UTS change";
+}
+
+// A process that started before vigild: its baseline comes from vigild's /proc
+// scan (without one, a *Changes selector never matches it).
+class CredsSeededTest : public CredsSelectorsTest {
+protected:
+    void SetUp() override {
+        fifo_ = path("go");
+        ASSERT_EQ(::mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
+        write_file(path("chg-1"), "x");
+        // Blocked on the fifo until the agent runs; then drops CAP_SYS_ADMIN and opens.
+        auto c = Child::spawn({trigger_path(), "steps", "wait:" + fifo_,
+                               "dropcap:" + std::to_string(kCapSysAdmin), open_step("chg-1")});
+        ASSERT_TRUE(c.ok()) << c.error();
+        early_ = std::move(c.value());
+        CredsSelectorsTest::SetUp();
+    }
+    std::string fifo_;
+    Child early_;
+};
+
+TEST_F(CredsSeededTest, ProcessOlderThanTheAgentIsComparedWithItsProcBaseline) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN to drop)";
+    auto stream = agent().subscribe_binaries({"vigil_trigger$"});
+    ASSERT_TRUE(stream.ok()) << stream.error();
+    const int fd = ::open(fifo_.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    ASSERT_EQ(::write(fd, "g", 1), 1);
+    ::close(fd);
+    const auto st = early_.wait(kEventTimeout);
+    ASSERT_TRUE(st.has_value()) << "the early vigil_trigger did not end";
+    ASSERT_EQ(describe_wait_status(*st), "exited 0");
+    run_and_drain(*stream.value(), {trigger_path(), "exit", "0"}, trigger_path());
+    EXPECT_EQ(posted_paths(*stream.value(), "kt-cap-changes")[path("chg-1")], 1)
+        << "the CAP_SYS_ADMIN drop of a process older than vigild was not seen as a change";
 }
 
 }  // namespace

@@ -21,7 +21,8 @@
 //                                           open:<path> (as open, but fails the run), dropcap:<n>
 //                                           (remove capability n from the effective set),
 //                                           unshare-uts (enter a new UTS namespace), dup (dup(0)),
-//                                           dup2 (dup2(0, 100)); each new fd is closed; exit 0
+//                                           dup2 (dup2(0, 100)); each new fd is closed;
+//                                           wait:<fifo> (block until a byte arrives); exit 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ static int usage(void) {
           "       vigil_trigger writev <path> <part1> <part2>\n"
           "       vigil_trigger mkdir <path>\n"
           "       vigil_trigger call <n> <text>\n"
-          "       vigil_trigger steps open:<path>|dropcap:<n>|unshare-uts|dup|dup2...\n");
+          "       vigil_trigger steps open:<path>|dropcap:<n>|unshare-uts|dup|dup2|wait:<fifo>...\n");
   return 2;
 }
 
@@ -219,6 +220,17 @@ static int drop_effective_cap(int cap) {
   return syscall(SYS_capset, &hdr, data) == 0 ? 0 : 1;
 }
 
+/* Blocks until a writer opens the fifo at `path` and writes a byte. */
+static int wait_fifo(const char *path) {
+  char c;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return 1;
+  ssize_t n = read(fd, &c, 1);
+  close(fd);
+  return n == 1 ? 0 : 1;
+}
+
 /* A dup step's result: close the new descriptor; 0 if there was one. */
 static int close_dup(int fd) {
   if (fd < 0)
@@ -237,6 +249,8 @@ static int do_steps(int n, char **steps) {
       rc = drop_effective_cap(atoi(s + 8));
     else if (strcmp(s, "unshare-uts") == 0)
       rc = unshare(CLONE_NEWUTS);
+    else if (strncmp(s, "wait:", 5) == 0)
+      rc = wait_fifo(s + 5);
     else if (strcmp(s, "dup") == 0)
       rc = close_dup(dup(0));
     else if (strcmp(s, "dup2") == 0)
