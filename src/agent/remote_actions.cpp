@@ -92,7 +92,16 @@ void RemoteActions::run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
         cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
+        if (stop_) {
+            // Shutting down: what is still queued is not done, and is counted so.
+            if (!queue_.empty()) {
+                spdlog::warn("{} GetUrl/DnsLookup actions not done at shutdown (counted as dropped)",
+                             queue_.size());
+            }
+            for (const auto& left : queue_) counts_[static_cast<std::size_t>(left.kind)][kDropped]++;
+            queue_.clear();
+            return;
+        }
         model::RemoteAction a = std::move(queue_.front());
         queue_.pop_front();
         busy_ = true;
