@@ -157,7 +157,9 @@ def execsnoop(env: Env) -> Background:
     exe = shutil.which("execsnoop") or "/usr/sbin/execsnoop"
     if not Path(exe).exists():
         raise BenchError("execsnoop is not installed (libbpf-tools; scripts/install-deps.sh --bench)")
-    return Background("execsnoop", [exe], env.work_dir / "logs").start("PCOMM", timeout=60)
+    # Its stdout is a file, so glibc buffers the header until 4 KiB of events follow; line
+    # buffering (as bpftrace's -B line) lets the header say when the probes are attached.
+    return Background("execsnoop", ["stdbuf", "-oL", exe], env.work_dir / "logs").start("PCOMM", timeout=60)
 
 
 def event_time_ns(stamp: str) -> int:
