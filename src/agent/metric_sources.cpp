@@ -127,7 +127,7 @@ metrics::AgentSources make_metric_sources(const MetricInputs& in) {
     s.remote_actions = [remote = &in.remote] {
         std::vector<metrics::Sample> out;
         for (auto kind : {model::RemoteActionKind::kGetUrl, model::RemoteActionKind::kDnsLookup}) {
-            const char* action = kind == model::RemoteActionKind::kGetUrl ? "GetUrl" : "DnsLookup";
+            const char* action = remote_action_name(kind);
             out.push_back({{action, "ok"}, static_cast<double>(remote->count(kind, RemoteActions::kOk))});
             out.push_back({{action, "failed"}, static_cast<double>(remote->count(kind, RemoteActions::kFailed))});
             out.push_back({{action, "dropped"}, static_cast<double>(remote->count(kind, RemoteActions::kDropped))});

@@ -137,8 +137,8 @@ void Pipeline::on_hook(const model::HookEvent& ev) {
         return;
     }
     ++stats_.hook_events;
-    if (remote_ && ev.selector > 0 && ev.selector <= info->remote_actions.size()) {
-        for (const auto& a : info->remote_actions[ev.selector - 1]) remote_(a);
+    if (remote_) {
+        for (const auto& a : info->remote_actions_of(ev.selector)) remote_(a);
     }
     static constexpr const char* kActionNames[] = {"Post", "NoPost", "Sigkill", "Signal"};
     policy_events_.add(info->policy_name, "kprobe:", info->function_name,

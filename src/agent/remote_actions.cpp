@@ -17,10 +17,6 @@ namespace vigil::agent {
 
 namespace {
 
-const char* kind_name(model::RemoteActionKind k) {
-    return k == model::RemoteActionKind::kGetUrl ? "GetUrl" : "DnsLookup";
-}
-
 // The response body is not needed: the request is the signal.
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
 
@@ -49,6 +45,10 @@ Result<DnsServer> parse_dns_server(const std::string& spec) {
 }
 
 }  // namespace
+
+const char* remote_action_name(model::RemoteActionKind kind) {
+    return kind == model::RemoteActionKind::kGetUrl ? "GetUrl" : "DnsLookup";
+}
 
 Status check_dns_server(const std::string& spec) {
     auto r = parse_dns_server(spec);
@@ -130,7 +130,7 @@ void RemoteActions::warn(model::RemoteActionKind kind, const std::string& what) 
         last_warning_ = now;
     }
     spdlog::warn("{} action: {} (counted in vigil_remote_actions_total; more in the next 10 s are only counted)",
-                 kind_name(kind), what);
+                 remote_action_name(kind), what);
 }
 
 Status RemoteActions::get_url(const std::string& url) const {

@@ -32,6 +32,9 @@ struct RemoteActionOptions {
 // Parses RemoteActionOptions::dns_server ("127.0.0.1", "127.0.0.1:5353").
 Status check_dns_server(const std::string& spec);
 
+// The action's name in policies and in metric labels: "GetUrl" or "DnsLookup".
+const char* remote_action_name(model::RemoteActionKind kind);
+
 class RemoteActions {
 public:
     explicit RemoteActions(RemoteActionOptions opts);

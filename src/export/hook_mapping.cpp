@@ -127,11 +127,9 @@ tetragon::KprobeAction action_of(const HookInfo& info, const model::HookEvent& e
         default: break;
     }
     // A posted event of a selector whose action vigild performs says so.
-    if (ev.selector > 0 && ev.selector <= info.remote_actions.size() &&
-        !info.remote_actions[ev.selector - 1].empty()) {
-        return info.remote_actions[ev.selector - 1][0].kind == model::RemoteActionKind::kGetUrl
-                   ? tetragon::KPROBE_ACTION_GETURL
-                   : tetragon::KPROBE_ACTION_DNSLOOKUP;
+    if (const auto& remote = info.remote_actions_of(ev.selector); !remote.empty()) {
+        return remote[0].kind == model::RemoteActionKind::kGetUrl ? tetragon::KPROBE_ACTION_GETURL
+                                                                   : tetragon::KPROBE_ACTION_DNSLOOKUP;
     }
     return tetragon::KPROBE_ACTION_POST;
 }

@@ -130,6 +130,13 @@ struct HookInfo {
     std::string return_type;        // returnArg type; empty when not a return hook
     // Per selector (index = HookEvent::selector - 1): its GetUrl/DnsLookup actions.
     std::vector<std::vector<RemoteAction>> remote_actions;
+
+    // The GetUrl/DnsLookup actions of `selector` (1-based, as in HookEvent); none
+    // for 0 (no selector) or a number past the hook's selectors.
+    const std::vector<RemoteAction>& remote_actions_of(std::uint32_t selector) const {
+        static const std::vector<RemoteAction> kNone;
+        return selector > 0 && selector <= remote_actions.size() ? remote_actions[selector - 1] : kNone;
+    }
 };
 
 // Structured arguments, decoded by ingest/ from the kernel's fixed layouts.

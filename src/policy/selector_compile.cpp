@@ -6,6 +6,7 @@
 
 #include "common/syscall_names.h"
 #include "policy/diagnostic.h"
+#include "policy/hook_plan.h"
 #include "policy/names.h"
 
 namespace vigil::policy {
@@ -60,12 +61,8 @@ long syscall_list_number(const std::string& value, std::string& why) {
         return -1;
     }
     if (n.rfind("x64/", 0) == 0) n = n.substr(4);
-    if (n.rfind("__x64_sys_", 0) == 0) {
-        n = n.substr(10);
-    } else if (n.rfind("sys_", 0) == 0) {
-        n = n.substr(4);
-    }
-    const long nr = syscall_number_x86_64(n);
+    const std::string base = syscall_base_name(n);  // "" for another architecture's name
+    const long nr = base.empty() ? -1 : syscall_number_x86_64(base);
     if (nr < 0) why = "'" + value + "' is not an x86_64 syscall";
     return nr;
 }
