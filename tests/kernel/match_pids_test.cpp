@@ -30,18 +30,9 @@ protected:
         const std::string not_init = "NotIn, values: [1]";
         const std::string not_self = "NotIn, values: [" + self + "]";
         const std::string is_self = "In, values: [" + self + "]";
-        return {{"pids.yaml", R"(apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata:
-  name: kt-pids
-spec:
-  kprobes:
-  - call: sys_openat
-    args:
-    - index: 1
-      type: string
-    selectors:
-)" + sel("both-", not_init, not_self) + sel("second-", not_init, is_self) + sel("first-", is_self, not_init)}};
+        return {{"pids.yaml", openat_policy("kt-pids", sel("both-", not_init, not_self) +
+                                                           sel("second-", not_init, is_self) +
+                                                           sel("first-", is_self, not_init))}};
     }
 };
 

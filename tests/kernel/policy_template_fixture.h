@@ -17,6 +17,14 @@ namespace vigil::kt {
 
 inline void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// A TracingPolicy `name` with one sys_openat hook capturing the path (index 1) as a
+// string, and `selectors`: YAML list items indented by four spaces ("    - match...").
+inline std::string openat_policy(const std::string& name, const std::string& selectors) {
+    return "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: " + name +
+           "\nspec:\n  kprobes:\n  - call: sys_openat\n    args:\n    - index: 1\n      type: string\n"
+           "    selectors:\n" + selectors;
+}
+
 class PolicyTemplateTest : public AgentTest {
 protected:
     // (file name, policy text) pairs; "@DIR@" becomes work_.path().

@@ -80,18 +80,7 @@ std::string receive_query_name(const LoopbackSocket& s) {
 class RemoteActionsTest : public PolicyTemplateTest {
 protected:
     std::vector<std::pair<std::string, std::string>> policies() override {
-        return {{"canary.yaml", R"(apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata:
-  name: kt-canary
-spec:
-  kprobes:
-  - call: sys_openat
-    args:
-    - index: 1
-      type: string
-    selectors:
-    - matchArgs:
+        return {{"canary.yaml", openat_policy("kt-canary", R"(    - matchArgs:
       - {index: 1, operator: Equal, values: ["@DIR@/canary-http"]}
       matchBinaries:
       - {operator: Postfix, values: ["/vigil_trigger"]}
@@ -105,7 +94,7 @@ spec:
       matchActions:
       - action: DnsLookup
         argFqdn: ")" + token_ + R"(.canary.test"
-)"}};
+)")}};
     }
     VigildOptions vigild_options() override {
         VigildOptions o = PolicyTemplateTest::vigild_options();

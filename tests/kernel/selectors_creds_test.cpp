@@ -24,22 +24,6 @@ namespace {
 
 constexpr int kCapSysAdmin = 21;
 
-// A sys_openat hook posting opens under @DIR@/<prefix> for selectors given as YAML.
-std::string openat_policy(const std::string& name, const std::string& selectors) {
-    return R"(apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata:
-  name: )" + name + R"(
-spec:
-  kprobes:
-  - call: sys_openat
-    args:
-    - index: 1
-      type: string
-    selectors:
-)" + selectors;
-}
-
 constexpr const char* kCapsSelectors = R"(    - matchCapabilities:
       - operator: In
         values: [CAP_SYS_ADMIN]

@@ -75,12 +75,13 @@ private:
     bool hold_ = false;
 };
 
-// A UDP socket on 127.0.0.1 with a kernel-chosen port.
-struct UdpSocket {
+// A socket bound to 127.0.0.1 on a kernel-chosen port, never listening: UDP
+// datagrams queue on it, and TCP connections to it are refused.
+struct BoundSocket {
     int fd = -1;
     int port = 0;
-    UdpSocket() {
-        fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    explicit BoundSocket(int type) {
+        fd = ::socket(AF_INET, type, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -89,7 +90,7 @@ struct UdpSocket {
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
         port = ntohs(a.sin_port);
     }
-    ~UdpSocket() { ::close(fd); }
+    ~BoundSocket() { ::close(fd); }
 };
 
 // The query name of a DNS message ("a.b.c"), or "" if malformed.
@@ -115,25 +116,8 @@ TEST(RemoteActions, GetUrlRequestsTheUrl) {
     EXPECT_EQ(r.count(RemoteActionKind::kGetUrl, RemoteActions::kFailed), 0u);
 }
 
-// A TCP socket bound to 127.0.0.1 that never listens: connecting to it is refused.
-struct BoundTcpSocket {
-    int fd = -1;
-    int port = 0;
-    BoundTcpSocket() {
-        fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-        socklen_t len = sizeof(a);
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-    }
-    ~BoundTcpSocket() { ::close(fd); }
-};
-
 TEST(RemoteActions, UnreachableUrlIsCountedAsFailed) {
-    BoundTcpSocket closed;
+    BoundSocket closed(SOCK_STREAM);
     const int port = closed.port;
     ASSERT_GT(port, 0);
     RemoteActions r({});
@@ -163,7 +147,7 @@ TEST(RemoteActions, FullQueueDropsAndCounts) {
 }
 
 TEST(RemoteActions, DnsLookupQueriesTheConfiguredServer) {
-    UdpSocket dns;
+    BoundSocket dns(SOCK_DGRAM);
     RemoteActionOptions o;
     o.dns_server = "127.0.0.1:" + std::to_string(dns.port);
     RemoteActions r(o);
@@ -185,7 +169,7 @@ TEST(RemoteActions, DnsLookupQueriesTheConfiguredServer) {
 }
 
 TEST(RemoteActions, DnsServerThatNeverAnswersIsCountedAsFailed) {
-    UdpSocket silent;
+    BoundSocket silent(SOCK_DGRAM);
     RemoteActionOptions o;
     o.dns_server = "127.0.0.1:" + std::to_string(silent.port);
     o.timeout_ms = 1000;
